@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { DataDirInUseError } from '../storage/data-dir-lock.js';
+import { ConfigError, loadConfig } from './config.js';
+import { exportProfiles } from './export.js';
+import { runWorker, serve } from './serve.js';
+
+const USAGE = `custodian — customer data platform
+
+usage:
+  custodian serve  [--port N] [--data DIR] [--database-url URL] [--no-demo] [--no-worker]
+  custodian worker [--data DIR] [--database-url URL]
+  custodian export profiles --format ndjson [-o FILE] [--data DIR] [--database-url URL]
+
+environment: PORT, CUSTODIAN_DATA, DATABASE_URL, CUSTODIAN_WRITE_KEY, CUSTODIAN_ADMIN_TOKEN,
+             CUSTODIAN_MASTER_KEY, CUSTODIAN_ID_BLOCKLIST (comma-separated), HOST, LOG_LEVEL`;
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      port: { type: 'string' },
+      data: { type: 'string' },
+      'database-url': { type: 'string' },
+      'no-demo': { type: 'boolean' },
+      'no-worker': { type: 'boolean' },
+      format: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, subject] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(USAGE + '\n');
+    return;
+  }
+  const config = loadConfig(values, process.env);
+  switch (command) {
+    case 'serve':
+      return serve(config, version());
+    case 'worker':
+      return runWorker(config);
+    case 'export': {
+      if (subject !== 'profiles') throw new ConfigError('export: say what to export: `custodian export profiles`');
+      const format = values.format ?? 'ndjson';
+      if (format !== 'ndjson') throw new ConfigError(`--format ${format} is not supported: use ndjson`);
+      return exportProfiles(config, { format, output: values.output ?? null });
+    }
+    default:
+      throw new ConfigError(`unknown command ${command}\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof DataDirInUseError || (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
+    process.stderr.write(`custodian: ${(error as Error).message}\n`);
+  } else {
+    process.stderr.write(`custodian: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,131 @@
+import { createGunzip, createInflate } from 'node:zlib';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { JunkIdFilter } from '../clean/junk-ids.js';
+import type { Keyring } from '../privacy/crypto.js';
+import type { Database } from '../storage/database.js';
+import { appendToEventLog } from './event-log.js';
+import { BatchSchema, LIMITS, MESSAGE_TYPES, MessageSchema, validateMessage, type MessageIssue, type MessageType, type TrackingMessage } from './messages.js';
+
+/** What the tracking API needs from the app around it; kept narrow so collect/ stays free of server/. */
+export interface TrackingApiDeps {
+  database: Database;
+  keyring: Keyring;
+  junk: JunkIdFilter;
+  authenticate(request: FastifyRequest): Promise<{ workspaceId: string; sourceId: string }>;
+  /** raise an API error with a stable code (the server's catalog) */
+  fail(reason: MessageIssue['reason'], field: string, message: string, extra?: Record<string, unknown>): never;
+  onAccepted?(counts: { types: MessageType[]; duplicates: number; junkFields: string[]; rejected: string[] }): void;
+}
+
+const Rejected = Type.Object({
+  index: Type.Integer(),
+  code: Type.String(),
+  reason: Type.String(),
+  field: Type.String(),
+  message: Type.String(),
+});
+const Warning = Type.Object({ index: Type.Integer(), field: Type.String(), reason: Type.Literal('junk_identifier'), message: Type.String() });
+const Accepted = Type.Object({
+  success: Type.Literal(true),
+  messageIds: Type.Array(Type.String(), { description: 'the stored messageId of each accepted message, in order' }),
+  accepted: Type.Integer({ description: 'messages durable in the event log (including duplicates of earlier sends)' }),
+  duplicates: Type.Integer({ description: 'messages whose messageId was already in the log: accepted, not stored again' }),
+  rejected: Type.Array(Rejected),
+  warnings: Type.Array(Warning),
+});
+
+const ALLOWED_ENCODINGS = new Set(['gzip', 'deflate', 'identity']);
+
+export const trackingApi: FastifyPluginAsync<TrackingApiDeps> = async (app: FastifyInstance, deps: TrackingApiDeps) => {
+  const fail: TrackingApiDeps['fail'] = deps.fail;
+  // RudderStack's SDKs gzip their batches; decompress before the body limit counts bytes.
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    const encoding = String(request.headers['content-encoding'] ?? 'identity').toLowerCase();
+    if (!ALLOWED_ENCODINGS.has(encoding)) fail('invalid_body', 'content-encoding', `content-encoding ${encoding} is not supported: use gzip, deflate or none`);
+    if (encoding === 'gzip') return payload.pipe(createGunzip());
+    if (encoding === 'deflate') return payload.pipe(createInflate());
+    return payload;
+  });
+
+  async function accept(request: FastifyRequest, items: Array<{ raw: unknown; type: MessageType | null }>, defaults: Parameters<typeof validateMessage>[1]['defaults']) {
+    const source = await deps.authenticate(request);
+    const receivedAt = new Date();
+    const valid: TrackingMessage[] = [];
+    const rejected: Array<{ index: number; code: string; reason: string; field: string; message: string }> = [];
+    const warnings: Array<{ index: number; field: string; reason: 'junk_identifier'; message: string }> = [];
+    const junkFields: string[] = [];
+    items.forEach(({ raw, type }, index) => {
+      const result = validateMessage(raw, { receivedAt, type, junk: deps.junk, ...(defaults ? { defaults } : {}) });
+      if (!result.ok) {
+        rejected.push({ index, code: `CUSTODIAN_${result.issue.reason.toUpperCase()}`, ...result.issue });
+        return;
+      }
+      valid.push(result.message);
+      for (const field of result.ignoredIds) {
+        junkFields.push(field);
+        warnings.push({ index, field, reason: 'junk_identifier', message: `${field} is a placeholder, not an identifier: ignored` });
+      }
+    });
+    if (valid.length === 0) {
+      const first = rejected[0]!;
+      deps.onAccepted?.({ types: [], duplicates: 0, junkFields: [], rejected: rejected.map((r) => r.reason) });
+      fail(first.reason as MessageIssue['reason'], items.length > 1 ? `batch[${first.index}].${first.field}` : first.field, first.message, items.length > 1 ? { rejected } : undefined);
+    }
+    const outcome = await appendToEventLog(deps.database, deps.keyring, source.workspaceId, source.sourceId, valid);
+    deps.onAccepted?.({
+      types: valid.filter((m) => outcome.stored.has(m.messageId)).map((m) => m.type),
+      duplicates: valid.length - outcome.stored.size,
+      junkFields,
+      rejected: rejected.map((r) => r.reason),
+    });
+    return { success: true as const, messageIds: valid.map((m) => m.messageId), accepted: valid.length, duplicates: valid.length - outcome.stored.size, rejected, warnings };
+  }
+
+  const response = { 200: Accepted, '4xx': { $ref: 'Error#' } };
+  // Fastify would refuse the whole body on one bad field; messages are checked
+  // one by one against MessageSchema instead, so a batch keeps its good items.
+  const noBodyValidation = () => (data: unknown) => ({ value: data });
+
+  for (const type of MESSAGE_TYPES) {
+    app.post(`/v1/${type}`, {
+      bodyLimit: LIMITS.messageBytes,
+      validatorCompiler: noBodyValidation,
+      schema: {
+        tags: ['collect'],
+        summary: `Segment ${type} call`,
+        description: `Segment HTTP Tracking API. Auth: HTTP Basic with the source's write key as user name, or writeKey in the body. Limit ${LIMITS.messageBytes / 1024} KB.`,
+        body: MessageSchema,
+        response,
+      },
+    }, async (request) => accept(request, [{ raw: request.body, type }], undefined));
+  }
+
+  app.post('/v1/batch', {
+    bodyLimit: LIMITS.batchBytes,
+    validatorCompiler: noBodyValidation,
+    schema: {
+      tags: ['collect'],
+      summary: 'Segment batch call',
+      description: `Up to ${LIMITS.batchItems} messages and ${LIMITS.batchBytes / 1024} KB. A bad item is rejected with its index and reason; the good ones are accepted.`,
+      body: BatchSchema,
+      response,
+    },
+  }, async (request) => {
+    const body = request.body as { batch?: unknown; context?: unknown; integrations?: unknown; sentAt?: unknown } | null;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) fail('invalid_body', 'body', 'the body must be a JSON object with a batch array');
+    if (!Array.isArray(body.batch)) fail('missing_field', 'batch', 'batch must be an array of messages');
+    if (body.batch.length === 0) fail('invalid_field', 'batch', 'batch is empty');
+    if (body.batch.length > LIMITS.batchItems) fail('batch_too_many', 'batch', `batch has ${body.batch.length} messages; the limit is ${LIMITS.batchItems}`);
+    const bag = (field: string, value: unknown): Record<string, unknown> | undefined => {
+      if (value === undefined || value === null) return undefined;
+      if (typeof value !== 'object' || Array.isArray(value)) fail('invalid_field', field, `${field} must be an object`);
+      return value as Record<string, unknown>;
+    };
+    if (body.sentAt !== undefined && typeof body.sentAt !== 'string') fail('invalid_field', 'sentAt', 'sentAt must be an ISO-8601 date-time string');
+    const context = bag('context', body.context);
+    const integrations = bag('integrations', body.integrations);
+    const defaults = { ...(context ? { context } : {}), ...(integrations ? { integrations } : {}), ...(typeof body.sentAt === 'string' ? { sentAt: body.sentAt } : {}) };
+    return accept(request, body.batch.map((raw) => ({ raw, type: null })), defaults);
+  });
+};

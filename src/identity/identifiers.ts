@@ -1,0 +1,66 @@
+import type { JunkIdFilter } from '../clean/junk-ids.js';
+import type { TrackingMessage } from '../collect/messages.js';
+
+/** Identity types the deterministic graph links on. `record` is a source system's own id. */
+export type IdentityType = 'userId' | 'anonymousId' | 'email' | 'phone' | 'record';
+
+export interface IdentityKey {
+  type: IdentityType;
+  /** standardized: equal people give equal values */
+  value: string;
+}
+
+/** `type:value`, the key of an identity inside one workspace. */
+export function identityKey(id: IdentityKey): string {
+  return `${id.type}:${id.value}`;
+}
+
+// Minimal forms until the cleaning standardizers take over: enough that case
+// and spacing never split one person in two.
+function standardEmail(value: string): string {
+  return value.normalize('NFKC').trim().toLowerCase();
+}
+function standardPhone(value: string): string {
+  return value.normalize('NFKC').replace(/[^\d+]/g, '');
+}
+
+/** The form an identity is stored and looked up in. */
+export function standardizeIdentity(type: IdentityType, value: string): string {
+  if (type === 'email') return standardEmail(value);
+  if (type === 'phone') return standardPhone(value);
+  return value;
+}
+
+function traitText(traits: Record<string, unknown> | undefined, key: string): string | undefined {
+  const value = traits?.[key];
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
+}
+
+/**
+ * The identities a message carries, in priority order. `previousId` of an
+ * alias is returned separately: it may be a userId or an anonymousId.
+ */
+export function identitiesOf(message: TrackingMessage, junk: JunkIdFilter): IdentityKey[] {
+  const found: IdentityKey[] = [];
+  const add = (type: IdentityType, raw: string | undefined, standardize: (v: string) => string = (v) => v) => {
+    if (raw === undefined || junk.isJunk(raw)) return;
+    const value = standardize(raw);
+    if (value === '' || junk.isJunk(value)) return;
+    if (!found.some((f) => f.type === type && f.value === value)) found.push({ type, value });
+  };
+  add('userId', message.userId);
+  const contextTraits = message.context?.traits as Record<string, unknown> | undefined;
+  for (const traits of [message.type === 'identify' ? message.traits : undefined, contextTraits]) {
+    add('email', traitText(traits, 'email'), standardEmail);
+    add('phone', traitText(traits, 'phone'), standardPhone);
+  }
+  add('anonymousId', message.anonymousId);
+  return found;
+}
+
+/** The traits a message sets on its profile: identify traits, and context.traits on any call. */
+export function traitsOf(message: TrackingMessage): Record<string, unknown> {
+  const contextTraits = message.context?.traits;
+  const fromContext = typeof contextTraits === 'object' && contextTraits !== null && !Array.isArray(contextTraits) ? contextTraits : {};
+  return message.type === 'identify' ? { ...fromContext, ...message.traits } : { ...fromContext };
+}

@@ -1,0 +1,187 @@
+import { sql } from 'kysely';
+import type { Keyring } from '../privacy/crypto.js';
+import { joinClasses } from '../privacy/field-catalog.js';
+import type { Database } from '../storage/database.js';
+
+export interface ProfileIdentity {
+  type: string;
+  value: string;
+  source: string;
+  firstSeenAt: string;
+}
+
+/** The unified profile, as the API and `custodian export` give it (DESIGN.md contract). */
+export interface Profile {
+  id: string;
+  traits: Record<string, unknown>;
+  identities: ProfileIdentity[];
+  /** every source record merged into this profile */
+  records: Array<{ source: string; id: string }>;
+  tags: string[];
+  segments: string[];
+  scores: Record<string, number>;
+  createdAt: string;
+  updatedAt: string;
+  lastSeenAt: string | null;
+  /** ids of profiles merged into this one: they still resolve here */
+  mergedFrom: string[];
+}
+
+export interface TimelineEvent {
+  messageId: string;
+  type: string;
+  event: string | null;
+  source: string;
+  timestamp: string;
+  receivedAt: string;
+  userId: string | null;
+  anonymousId: string | null;
+  properties: Record<string, unknown>;
+  context: Record<string, unknown> | null;
+}
+
+export interface EventPage {
+  total: number;
+  events: TimelineEvent[];
+  /** pass back as `cursor` for the next page; null on the last */
+  nextCursor: string | null;
+}
+
+type ProfileRow = {
+  id: string;
+  traits: Record<string, unknown>;
+  secret_traits: Uint8Array | null;
+  created_at: Date;
+  updated_at: Date;
+  last_seen_at: Date | null;
+};
+
+// Record identities name a source system's own row; userIds are the tracking sources' records.
+const RECORD_TYPES = new Set(['userId', 'record']);
+
+export function createProfileStore(database: Database, keyring: Keyring) {
+  const { db } = database;
+
+  async function assemble(workspaceId: string, rows: ProfileRow[]): Promise<Profile[]> {
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => r.id);
+    const [identities, merged] = await Promise.all([
+      db.selectFrom('identities').select(['profile_id', 'type', 'value_enc', 'source_id', 'first_seen_at']).where('workspace_id', '=', workspaceId).where('profile_id', 'in', ids).orderBy('first_seen_at').execute(),
+      db.selectFrom('profiles').select(['id', 'merged_into']).where('workspace_id', '=', workspaceId).where('merged_into', 'in', ids).orderBy('id').execute(),
+    ]);
+    return rows.map((row) => {
+      const own = identities
+        .filter((i) => i.profile_id === row.id)
+        .map((i) => ({ type: i.type, value: keyring.decrypt(i.value_enc).toString('utf8'), source: i.source_id, firstSeenAt: i.first_seen_at.toISOString() }));
+      const secret = row.secret_traits ? keyring.decryptJson<Record<string, unknown>>(row.secret_traits) : null;
+      return {
+        id: row.id,
+        traits: joinClasses(row.traits, secret),
+        identities: own,
+        records: own.filter((i) => RECORD_TYPES.has(i.type)).map((i) => ({ source: i.source, id: i.value })),
+        tags: [],
+        segments: [],
+        scores: {},
+        createdAt: row.created_at.toISOString(),
+        updatedAt: row.updated_at.toISOString(),
+        lastSeenAt: row.last_seen_at?.toISOString() ?? null,
+        mergedFrom: merged.filter((m) => m.merged_into === row.id).map((m) => m.id),
+      };
+    });
+  }
+
+  const columns = ['id', 'traits', 'secret_traits', 'created_at', 'updated_at', 'last_seen_at'] as const;
+
+  return {
+    /** The profile with this id; a merged-away id resolves to the profile it became. */
+    async get(workspaceId: string, id: string): Promise<Profile | null> {
+      const row = await db
+        .selectFrom('profiles')
+        .select([...columns, 'merged_into'])
+        .where('workspace_id', '=', workspaceId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (!row) return null;
+      if (row.merged_into) return this.get(workspaceId, row.merged_into);
+      return (await assemble(workspaceId, [row]))[0] ?? null;
+    },
+
+    /** The live profile owning an identity, found by its blind index. */
+    async findByIdentityIndex(workspaceId: string, valueIndex: Uint8Array): Promise<Profile | null> {
+      const row = await db.selectFrom('identities').select('profile_id').where('workspace_id', '=', workspaceId).where('value_index', '=', valueIndex).executeTakeFirst();
+      return row ? this.get(workspaceId, row.profile_id) : null;
+    },
+
+    /** A profile's whole timeline, newest first, in keyset pages. */
+    async events(workspaceId: string, profileId: string, limit: number, cursor: string | null): Promise<EventPage> {
+      const after = cursor ? decodeCursor(cursor) : null;
+      let query = db
+        .selectFrom('events')
+        .selectAll()
+        .where('workspace_id', '=', workspaceId)
+        .where('profile_id', '=', profileId)
+        .orderBy('timestamp', 'desc')
+        .orderBy('message_id', 'desc')
+        .limit(limit + 1);
+      if (after) {
+        query = query.where(sql<boolean>`(timestamp, message_id) < (${after.timestamp}::timestamptz, ${after.messageId})`);
+      }
+      const [rows, count] = await Promise.all([
+        query.execute(),
+        db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')).where('workspace_id', '=', workspaceId).where('profile_id', '=', profileId).executeTakeFirstOrThrow(),
+      ]);
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        total: Number(count.n),
+        events: page.map((r) => {
+          const sealed = keyring.decryptJson<{ userId?: string; anonymousId?: string; context?: Record<string, unknown>; fields: Record<string, unknown> | null }>(r.secret);
+          return {
+            messageId: r.message_id,
+            type: r.type,
+            event: r.event,
+            source: r.source_id,
+            timestamp: r.timestamp.toISOString(),
+            receivedAt: r.received_at.toISOString(),
+            userId: sealed.userId ?? null,
+            anonymousId: sealed.anonymousId ?? null,
+            properties: joinClasses(r.properties, sealed.fields),
+            context: sealed.context ?? null,
+          };
+        }),
+        nextCursor: rows.length > limit && last ? encodeCursor(last.timestamp, last.message_id) : null,
+      };
+    },
+
+    /** Every live profile, in id order, a page at a time: memory stays flat on any size. */
+    async *all(workspaceId: string, pageSize = 500): AsyncGenerator<Profile> {
+      let after: string | null = null;
+      for (;;) {
+        let query = db.selectFrom('profiles').select([...columns]).where('workspace_id', '=', workspaceId).where('merged_into', 'is', null).orderBy('id').limit(pageSize);
+        if (after) query = query.where('id', '>', after);
+        const rows = await query.execute();
+        if (rows.length === 0) return;
+        yield* await assemble(workspaceId, rows);
+        after = rows[rows.length - 1]!.id;
+        if (rows.length < pageSize) return;
+      }
+    },
+  };
+}
+
+export type ProfileStore = ReturnType<typeof createProfileStore>;
+
+function encodeCursor(timestamp: Date, messageId: string): string {
+  return Buffer.from(JSON.stringify([timestamp.toISOString(), messageId])).toString('base64url');
+}
+
+/** null when the cursor is not one we made */
+export function decodeCursor(cursor: string): { timestamp: string; messageId: string } | null {
+  try {
+    const [timestamp, messageId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof timestamp === 'string' && typeof messageId === 'string' && !Number.isNaN(Date.parse(timestamp))) return { timestamp, messageId };
+  } catch {
+    // fall through
+  }
+  return null;
+}

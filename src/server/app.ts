@@ -1,0 +1,147 @@
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import { Type } from '@sinclair/typebox';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import sjson from 'secure-json-parse';
+import type { JunkIdFilter } from '../clean/junk-ids.js';
+import { trackingApi } from '../collect/tracking-api.js';
+import type { Keyring } from '../privacy/crypto.js';
+import { createProfileStore } from '../profiles/store.js';
+import type { Database } from '../storage/database.js';
+import { createAuthenticator, type TokenIdentity } from './auth.js';
+import { ApiError, codeForReason, ErrorSchema } from './errors.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { profilesRoutes } from './profiles-routes.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** the API token's identity, on /api routes */
+    caller: TokenIdentity;
+  }
+}
+
+export interface AppOptions {
+  database: Database;
+  keyring: Keyring;
+  junk: JunkIdFilter;
+  logger?: FastifyServerOptions['logger'];
+  /** accepted as an admin token while this app runs: local CLI calls */
+  localToken?: string | null;
+  metrics?: Metrics;
+  /** called after messages are durable in the log, to wake the in-process worker */
+  onAppended?: () => void;
+  version?: string;
+}
+
+function fieldOfValidation(error: FastifyError): string {
+  const first = error.validation?.[0];
+  if (!first) return 'body';
+  const missing = (first.params as { missingProperty?: string } | undefined)?.missingProperty;
+  const path = first.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  return [path, missing].filter(Boolean).join('.') || (error.validationContext ?? 'body');
+}
+
+/** The HTTP app, without listening: tests drive it with inject(). */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { database, keyring, junk } = options;
+  const metrics = options.metrics ?? createMetrics();
+  const app = Fastify({
+    logger: options.logger ?? false,
+    ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false } },
+    // Segment's SDKs retry on 5xx; never let a timeout look like a server fault on slow disks.
+    connectionTimeout: 60_000,
+  });
+
+  // One JSON parser for every content type: analytics.js beacons send text/plain,
+  // curl without -H sends form encoding; all of them carry JSON here.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, sjson.parse(text, undefined, { protoAction: 'remove', constructorAction: 'remove' }));
+    } catch (error) {
+      done(new ApiError('CUSTODIAN_INVALID_JSON', `the body is not valid JSON: ${(error as Error).message}`, 'body'), undefined);
+    }
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof ApiError) return reply.code(error.status).send(error.toBody());
+    if (error.validation) {
+      const field = fieldOfValidation(error);
+      return reply.code(400).send(new ApiError('CUSTODIAN_INVALID_FIELD', `${field}: ${error.validation[0]?.message ?? 'invalid'}`, field).toBody());
+    }
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      const batch = request.url.startsWith('/v1/batch');
+      const message = batch ? 'the batch is larger than 500 KB (Segment limit): split it' : 'the message is larger than 32 KB (Segment limit)';
+      return reply.code(400).send(new ApiError(batch ? 'CUSTODIAN_BATCH_TOO_LARGE' : 'CUSTODIAN_MESSAGE_TOO_LARGE', message, 'body').toBody());
+    }
+    const status = error.statusCode ?? 500;
+    if (status < 500) {
+      const code = status === 401 ? 'CUSTODIAN_UNAUTHORIZED' : status === 404 ? 'CUSTODIAN_NOT_FOUND' : status === 415 ? 'CUSTODIAN_UNSUPPORTED_ENCODING' : 'CUSTODIAN_INVALID_BODY';
+      return reply.code(status).send({ ...new ApiError(code, error.message, 'body').toBody() });
+    }
+    request.log.error({ err: error }, 'request failed');
+    return reply.code(500).send(new ApiError('CUSTODIAN_INTERNAL', 'internal error; it has been logged', undefined).toBody());
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send(new ApiError('CUSTODIAN_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`, 'url').toBody());
+  });
+
+  app.addSchema(ErrorSchema);
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'Custodian API', version: options.version ?? '0.1.0', description: 'Collection (Segment-compatible) and management API of Custodian, the customer data platform.' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'API token' },
+          writeKey: { type: 'http', scheme: 'basic', description: "source write key as the user name, empty password" },
+        },
+      },
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  const auth = createAuthenticator(database, options.localToken ?? null);
+  await app.register(trackingApi, {
+    database,
+    keyring,
+    junk,
+    authenticate: (request) => auth.source(request),
+    fail(reason, field, message, extra) {
+      throw new ApiError(codeForReason(reason), message, field, extra);
+    },
+    onAccepted({ types, duplicates, junkFields, rejected }) {
+      for (const type of types) metrics.accepted.inc({ type });
+      if (duplicates) metrics.duplicates.inc(duplicates);
+      for (const field of junkFields) metrics.junkIds.inc({ field });
+      for (const reason of rejected) metrics.rejected.inc({ reason });
+      if (types.length > 0) options.onAppended?.();
+    },
+  });
+  await app.register(profilesRoutes, { auth, store: createProfileStore(database, keyring), keyring });
+
+  app.get('/health', {
+    schema: {
+      tags: ['operations'],
+      summary: 'Liveness and database reachability (no auth)',
+      response: { 200: Type.Object({ status: Type.Literal('ok'), database: Type.String() }), '5xx': { $ref: 'Error#' } },
+    },
+  }, async () => {
+    try {
+      await database.db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
+    } catch (error) {
+      throw new ApiError('CUSTODIAN_UNAVAILABLE', `database unreachable: ${(error as Error).message}`);
+    }
+    return { status: 'ok' as const, database: database.kind };
+  });
+
+  app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics (text format)', produces: ['text/plain'] } }, async (_request, reply) => {
+    const row = await database.db.selectFrom('event_log').select((eb) => eb.fn.countAll<string>().as('n')).where('processed_at', 'is', null).executeTakeFirstOrThrow();
+    metrics.pending.set(Number(row.n));
+    reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+
+  return app;
+}

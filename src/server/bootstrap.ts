@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Database } from '../storage/database.js';
+import { secretHash } from './auth.js';
+
+export interface BootstrapResult {
+  /** false when the database already had its workspace */
+  created: boolean;
+  /** the secrets, only when this call created them */
+  writeKey?: string;
+  adminToken?: string;
+  /** where generated secrets were written */
+  file?: string;
+}
+
+export interface BootstrapInput {
+  writeKey?: string;
+  adminToken?: string;
+  /** where to write generated secrets (bootstrap.json); null: do not write */
+  dataDir: string | null;
+}
+
+function generate(prefix: string): string {
+  return `${prefix}_${randomBytes(24).toString('base64url')}`;
+}
+
+/**
+ * First start on an empty database: workspace `default`, source `default` and
+ * an admin token. Secrets from the environment are used as given; generated
+ * ones are written to <data>/bootstrap.json (0600) since they are shown once.
+ */
+export async function bootstrap(database: Database, input: BootstrapInput): Promise<BootstrapResult> {
+  return database.db.transaction().execute(async (tx) => {
+    const inserted = await tx
+      .insertInto('workspaces')
+      .values({ id: 'default', name: 'Default workspace', settings: '{}' })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .returning('id')
+      .execute();
+    if (inserted.length === 0) return { created: false };
+    const writeKey = input.writeKey ?? generate('wk');
+    const adminToken = input.adminToken ?? generate('ct');
+    await tx.insertInto('sources').values({ workspace_id: 'default', id: 'default', name: 'default', write_key_hash: secretHash(writeKey) }).execute();
+    await tx.insertInto('api_tokens').values({ workspace_id: 'default', id: 'admin', name: 'admin', token_hash: secretHash(adminToken), scopes: ['admin'] }).execute();
+    let file: string | undefined;
+    const generated = { ...(input.writeKey ? {} : { writeKey }), ...(input.adminToken ? {} : { adminToken }) };
+    if (input.dataDir && Object.keys(generated).length > 0) {
+      file = join(input.dataDir, 'bootstrap.json');
+      writeFileSync(file, JSON.stringify({ workspace: 'default', source: 'default', ...generated }, null, 2) + '\n', { mode: 0o600 });
+    }
+    return { created: true, writeKey, adminToken, ...(file ? { file } : {}) };
+  });
+}

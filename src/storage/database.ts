@@ -1,0 +1,90 @@
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
+import { Migrator } from 'kysely/migration';
+import pg from 'pg';
+import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
+import { migrationProvider } from './migrations.js';
+import type { Schema } from './schema.js';
+
+export type StorageConfig =
+  /** dataDir null: in memory, for tests */
+  | { kind: 'pglite'; dataDir: string | null; command?: string }
+  | { kind: 'postgres'; url: string; poolSize?: number };
+
+export interface Database {
+  readonly kind: 'pglite' | 'postgres';
+  readonly db: Kysely<Schema>;
+  /** held while an embedded database is open on a directory */
+  readonly lock: DataDirLock | null;
+  close(): Promise<void>;
+}
+
+// int8 comes back as text from both drivers: sequence numbers can exceed 2^53.
+const INT8_OID = 20;
+
+async function openPglite(dataDir: string | null): Promise<PGlite> {
+  if (dataDir === null) return PGlite.create();
+  const pgdata = join(dataDir, 'pgdata');
+  if (!existsSync(pgdata)) {
+    // initdb into a side directory and rename when complete: a process killed
+    // during the first start must not leave a half-made cluster behind.
+    const staging = join(dataDir, 'pgdata.initializing');
+    rmSync(staging, { recursive: true, force: true });
+    const fresh = await PGlite.create({ dataDir: staging });
+    await fresh.close();
+    renameSync(staging, pgdata);
+  }
+  return PGlite.create({ dataDir: pgdata, parsers: { [INT8_OID]: (value: string) => value } });
+}
+
+/** Open the configured database and bring its schema up to date. */
+export async function createStorage(config: StorageConfig): Promise<Database> {
+  let db: Kysely<Schema>;
+  let lock: DataDirLock | null = null;
+  if (config.kind === 'pglite') {
+    if (config.dataDir !== null) {
+      mkdirSync(config.dataDir, { recursive: true });
+      lock = acquireDataDirLock(config.dataDir, config.command ?? 'serve');
+    }
+    try {
+      const pglite = await openPglite(config.dataDir);
+      db = new Kysely<Schema>({ dialect: new PGliteDialect({ pglite }) });
+    } catch (error) {
+      lock?.release();
+      throw error;
+    }
+  } else {
+    const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize ?? 10 });
+    pool.on('error', () => {
+      // An idle client lost its connection; the pool replaces it on next use.
+    });
+    db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  }
+  try {
+    await migrate(db);
+  } catch (error) {
+    await db.destroy();
+    lock?.release();
+    throw error;
+  }
+  return {
+    kind: config.kind,
+    db,
+    lock,
+    async close() {
+      await db.destroy();
+      lock?.release();
+    },
+  };
+}
+
+async function migrate(db: Kysely<Schema>): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider, migrationTableName: 'custodian_migrations', migrationLockTableName: 'custodian_migrations_lock' });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`, { cause: error });
+  }
+}

@@ -1,0 +1,103 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** Timestamps are written as Date and read back as Date on both drivers. */
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface WorkspaceTable {
+  id: string;
+  name: string;
+  settings: Json<Record<string, unknown>>;
+  created_at: Generated<Timestamp>;
+}
+
+export interface SourceTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  /** sha-256 of the write key: the key itself is shown once and never stored. */
+  write_key_hash: Uint8Array;
+  created_at: Generated<Timestamp>;
+}
+
+export interface ApiTokenTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  token_hash: Uint8Array;
+  scopes: string[];
+  created_at: Generated<Timestamp>;
+}
+
+/** Durable inbox: a message is here, committed, before the API answers 2xx. */
+export interface EventLogTable {
+  workspace_id: string;
+  seq: Generated<string>;
+  message_id: string;
+  source_id: string;
+  type: string;
+  /** The whole message, AES-256-GCM encrypted: it carries identifiers. */
+  payload: Uint8Array;
+  received_at: Timestamp;
+  processed_at: Timestamp | null;
+}
+
+export interface ProfileTable {
+  workspace_id: string;
+  id: string;
+  /** quasi and behavioral traits, plaintext for segmentation */
+  traits: Json<Record<string, unknown>>;
+  /** identifier-class traits, encrypted JSON object */
+  secret_traits: Uint8Array | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  last_seen_at: Timestamp | null;
+  merged_into: string | null;
+}
+
+export interface IdentityTable {
+  workspace_id: string;
+  type: string;
+  /** HMAC blind index of the standardized value: equality look-up without the plaintext */
+  value_index: Uint8Array;
+  value_enc: Uint8Array;
+  profile_id: string;
+  source_id: string;
+  first_seen_at: Timestamp;
+}
+
+export interface EventTable {
+  workspace_id: string;
+  message_id: string;
+  profile_id: string | null;
+  source_id: string;
+  type: string;
+  event: string | null;
+  timestamp: Timestamp;
+  received_at: Timestamp;
+  /** behavioral properties, plaintext */
+  properties: Json<Record<string, unknown>>;
+  /** identifiers, identifier-class properties and context, encrypted */
+  secret: Uint8Array;
+}
+
+export interface ProfileMergeTable {
+  workspace_id: string;
+  id: Generated<string>;
+  from_profile: string;
+  into_profile: string;
+  reason: string;
+  message_id: string | null;
+  created_at: Timestamp;
+}
+
+export interface Schema {
+  workspaces: WorkspaceTable;
+  sources: SourceTable;
+  api_tokens: ApiTokenTable;
+  event_log: EventLogTable;
+  profiles: ProfileTable;
+  identities: IdentityTable;
+  events: EventTable;
+  profile_merges: ProfileMergeTable;
+}

@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { JunkIdFilter } from '../clean/junk-ids.js';
+import type { TrackingMessage } from '../collect/messages.js';
+import { keysOfBatch, planBatch, type IncomingMessage } from '../identity/graph.js';
+import { applyPlan, loadSnapshot } from '../identity/graph-store.js';
+import type { Keyring } from '../privacy/crypto.js';
+import { splitByClass } from '../privacy/field-catalog.js';
+import type { Database } from '../storage/database.js';
+
+export interface PipelineDeps {
+  database: Database;
+  keyring: Keyring;
+  junk: JunkIdFilter;
+}
+
+export interface BatchOutcome {
+  processed: number;
+  profilesTouched: number;
+  merges: number;
+}
+
+/** What of a message is kept in the clear on its stored event, and what is sealed. */
+function eventRow(workspaceId: string, keyring: Keyring, e: IncomingMessage & { profileId: string | null }) {
+  const m = e.message;
+  const body = m.type === 'identify' || m.type === 'group' ? m.traits : m.properties;
+  const { plain, secret } = splitByClass(body ?? {});
+  const sealed = {
+    userId: m.userId,
+    anonymousId: m.anonymousId,
+    previousId: m.previousId,
+    groupId: m.groupId,
+    context: m.context,
+    fields: secret,
+  };
+  return {
+    workspace_id: workspaceId,
+    message_id: m.messageId,
+    profile_id: e.profileId,
+    source_id: e.sourceId,
+    type: m.type,
+    event: m.type === 'track' ? (m.event ?? null) : (m.name ?? null),
+    timestamp: m.timestamp,
+    received_at: m.receivedAt,
+    properties: JSON.stringify(plain),
+    secret: keyring.encryptJson(sealed),
+  };
+}
+
+/**
+ * Take up to `limit` pending messages from the event log and run them through
+ * resolve → profile in one transaction. A crash anywhere rolls the whole batch
+ * back, and the next run redoes it with the same result.
+ */
+export async function processBatch(deps: PipelineDeps, limit = 500): Promise<BatchOutcome> {
+  const { database, keyring, junk } = deps;
+  return database.db.transaction().execute(async (tx) => {
+    const pending = await tx
+      .selectFrom('event_log')
+      .select(['workspace_id', 'seq', 'source_id', 'payload'])
+      .where('processed_at', 'is', null)
+      .orderBy('seq')
+      .limit(limit)
+      .forUpdate()
+      .skipLocked()
+      .execute();
+    if (pending.length === 0) return { processed: 0, profilesTouched: 0, merges: 0 };
+    const byWorkspace = new Map<string, IncomingMessage[]>();
+    for (const row of pending) {
+      const list = byWorkspace.get(row.workspace_id) ?? [];
+      list.push({ message: keyring.decryptJson<TrackingMessage>(row.payload), sourceId: row.source_id });
+      byWorkspace.set(row.workspace_id, list);
+    }
+    const now = new Date();
+    let profilesTouched = 0;
+    let merges = 0;
+    for (const [workspaceId, messages] of byWorkspace) {
+      const snapshot = await loadSnapshot(tx, keyring, workspaceId, keysOfBatch(messages, junk));
+      const plan = planBatch(messages, snapshot, junk, now, randomUUID);
+      await applyPlan(tx, keyring, workspaceId, plan);
+      await tx
+        .insertInto('events')
+        .values(plan.events.map((e) => eventRow(workspaceId, keyring, e)))
+        .onConflict((oc) => oc.columns(['workspace_id', 'message_id']).doNothing())
+        .execute();
+      profilesTouched += plan.profiles.size;
+      merges += plan.merges.length;
+    }
+    await tx
+      .updateTable('event_log')
+      .set({ processed_at: now })
+      .where('seq', '=', sql<string>`any(${pending.map((r) => r.seq)}::bigint[])`)
+      .execute();
+    return { processed: pending.length, profilesTouched, merges };
+  });
+}

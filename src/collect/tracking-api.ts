@@ -1,3 +1,4 @@
+import type { Transform } from 'node:stream';
 import { createGunzip, createInflate } from 'node:zlib';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
@@ -43,9 +44,16 @@ export const trackingApi: FastifyPluginAsync<TrackingApiDeps> = async (app: Fast
   app.addHook('preParsing', async (request, _reply, payload) => {
     const encoding = String(request.headers['content-encoding'] ?? 'identity').toLowerCase();
     if (!ALLOWED_ENCODINGS.has(encoding)) fail('invalid_body', 'content-encoding', `content-encoding ${encoding} is not supported: use gzip, deflate or none`);
-    if (encoding === 'gzip') return payload.pipe(createGunzip());
-    if (encoding === 'deflate') return payload.pipe(createInflate());
-    return payload;
+    if (encoding === 'identity') return payload;
+    const inflated: Transform & { receivedEncodedLength?: number } = encoding === 'gzip' ? createGunzip() : createInflate();
+    // Fastify compares Content-Length with the bytes that came over the wire.
+    let received = 0;
+    payload.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      inflated.receivedEncodedLength = received;
+    });
+    payload.on('error', (error) => inflated.destroy(error));
+    return payload.pipe(inflated);
   });
 
   async function accept(request: FastifyRequest, items: Array<{ raw: unknown; type: MessageType | null }>, defaults: Parameters<typeof validateMessage>[1]['defaults']) {

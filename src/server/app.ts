@@ -76,6 +76,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       const message = batch ? 'the batch is larger than 500 KB (Segment limit): split it' : 'the message is larger than 32 KB (Segment limit)';
       return reply.code(400).send(new ApiError(batch ? 'CUSTODIAN_BATCH_TOO_LARGE' : 'CUSTODIAN_MESSAGE_TOO_LARGE', message, 'body').toBody());
     }
+    if (typeof error.code === 'string' && error.code.startsWith('Z_')) {
+      return reply.code(400).send(new ApiError('CUSTODIAN_INVALID_BODY', `the body does not decompress as its content-encoding says: ${error.message}`, 'content-encoding').toBody());
+    }
     const status = error.statusCode ?? 500;
     if (status < 500) {
       const code = status === 401 ? 'CUSTODIAN_UNAUTHORIZED' : status === 404 ? 'CUSTODIAN_NOT_FOUND' : status === 415 ? 'CUSTODIAN_UNSUPPORTED_ENCODING' : 'CUSTODIAN_INVALID_BODY';

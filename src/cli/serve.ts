@@ -26,6 +26,10 @@ export async function serve(config: Config, version: string): Promise<void> {
         metrics.merges.inc(outcome.merges);
         metrics.batchSeconds.observe(ms / 1000);
       },
+      onDeadLetter(messageId) {
+        metrics.deadLetters.inc();
+        app.log.warn({ messageId }, 'message set aside after repeated failures; see event_log.error');
+      },
     });
   }
   const address = await app.listen({ port: config.port, host: config.host });

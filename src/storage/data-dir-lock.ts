@@ -36,6 +36,10 @@ export interface DataDirLock {
 
 const LOCK_FILE = 'custodian.lock';
 
+// Directories this process holds: a lock file naming our own pid is ours only if
+// listed here (after a container restart, a stale lock can carry our pid).
+const heldHere = new Set<string>();
+
 export function lockPath(dataDir: string): string {
   return join(dataDir, LOCK_FILE);
 }
@@ -73,17 +77,22 @@ export function readLock(dataDir: string): LockInfo | null {
  */
 export function acquireDataDirLock(dataDir: string, command: string): DataDirLock {
   const path = lockPath(dataDir);
+  if (heldHere.has(path)) {
+    throw new DataDirInUseError(dataDir, JSON.parse(readFileSync(path, 'utf8')) as LockInfo);
+  }
   const info: LockInfo = { pid: process.pid, command, startedAt: new Date().toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, 'wx', 0o600);
       writeSync(fd, JSON.stringify(info));
       closeSync(fd);
+      heldHere.add(path);
       let released = false;
       const onExit = () => release();
       const release = () => {
         if (released) return;
         released = true;
+        heldHere.delete(path);
         process.off('exit', onExit);
         try {
           const current = JSON.parse(readFileSync(path, 'utf8')) as LockInfo;

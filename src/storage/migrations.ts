@@ -35,6 +35,7 @@ const SPINE = [
     payload bytea not null,
     received_at timestamptz not null,
     processed_at timestamptz,
+    error text,
     primary key (workspace_id, seq),
     unique (workspace_id, message_id)
   )`,

@@ -40,6 +40,8 @@ export interface EventLogTable {
   payload: Uint8Array;
   received_at: Timestamp;
   processed_at: Timestamp | null;
+  /** set when the message could not be processed and was set aside (dead letter) */
+  error: string | null;
 }
 
 export interface ProfileTable {

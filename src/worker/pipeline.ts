@@ -94,3 +94,22 @@ export async function processBatch(deps: PipelineDeps, limit = 500): Promise<Bat
     return { processed: pending.length, profilesTouched, merges };
   });
 }
+
+/**
+ * Set the oldest pending message aside with the reason it fails, so one
+ * poisonous message cannot stall the log. Called only after that message alone
+ * has failed repeatedly while the database itself answers.
+ */
+export async function deadLetterOldest(deps: PipelineDeps, reason: string): Promise<string | null> {
+  return deps.database.db.transaction().execute(async (tx) => {
+    const oldest = await tx.selectFrom('event_log').select(['workspace_id', 'seq', 'message_id']).where('processed_at', 'is', null).orderBy('seq').limit(1).forUpdate().skipLocked().executeTakeFirst();
+    if (!oldest) return null;
+    await tx
+      .updateTable('event_log')
+      .set({ processed_at: new Date(), error: reason.slice(0, 2000) })
+      .where('workspace_id', '=', oldest.workspace_id)
+      .where('seq', '=', oldest.seq)
+      .execute();
+    return oldest.message_id;
+  });
+}

@@ -2,7 +2,10 @@
 export interface WorkerLogger {
   error(details: object, message: string): void;
 }
-import { processBatch, type BatchOutcome, type PipelineDeps } from './pipeline.js';
+import { deadLetterOldest, processBatch, type BatchOutcome, type PipelineDeps } from './pipeline.js';
+
+/** A message that fails this many times on its own is set aside (dead-lettered). */
+const DEAD_LETTER_AFTER = 3;
 
 export interface WorkerHandle {
   /** a hint that new messages are in the log (same process); others are found by polling */
@@ -17,6 +20,7 @@ export interface WorkerOptions {
   pollMs?: number;
   logger?: WorkerLogger;
   onBatch?: (outcome: BatchOutcome, ms: number) => void;
+  onDeadLetter?: (messageId: string | null) => void;
 }
 
 /** Run the pipeline in a loop: batches back to back while there is work, then wait. */
@@ -27,24 +31,38 @@ export function startWorker(deps: PipelineDeps, options: WorkerOptions = {}): Wo
   let wakeUp: (() => void) | null = null;
   let running: Promise<void> = Promise.resolve();
 
-  const runOnce = async (): Promise<number> => {
+  const runOnce = async (limit: number): Promise<number> => {
     const started = performance.now();
-    const outcome = await processBatch(deps, batchSize);
+    const outcome = await processBatch(deps, limit);
     if (outcome.processed > 0) options.onBatch?.(outcome, performance.now() - started);
     return outcome.processed;
   };
 
   const loop = async () => {
     let failures = 0;
+    // After a failed batch, go one message at a time through what it held, to
+    // find the message at fault without holding up the others.
+    let isolating = 0;
     while (!stopped) {
       let processed = 0;
       try {
-        processed = await runOnce();
+        processed = await runOnce(isolating > 0 ? 1 : batchSize);
         failures = 0;
+        isolating = Math.max(0, isolating - processed);
       } catch (error) {
-        // The batch rolled back and stays in the log; back off and retry it.
         failures += 1;
-        options.logger?.error({ err: error }, 'pipeline batch failed; it will be retried');
+        isolating = batchSize;
+        options.logger?.error({ err: error }, 'pipeline batch failed; it stays in the log and will be retried');
+        if (failures > DEAD_LETTER_AFTER) {
+          try {
+            const messageId = await deadLetterOldest(deps, error instanceof Error ? error.message : String(error));
+            options.onDeadLetter?.(messageId);
+            failures = 0;
+          } catch (deadLetterError) {
+            // The database itself is failing: nothing to set aside, keep backing off.
+            options.logger?.error({ err: deadLetterError }, 'could not set the failing message aside');
+          }
+        }
       }
       if (processed > 0 && failures === 0) continue;
       const waitMs = failures > 0 ? Math.min(30_000, pollMs * 2 ** failures) : pollMs;
@@ -64,7 +82,7 @@ export function startWorker(deps: PipelineDeps, options: WorkerOptions = {}): Wo
     wake: () => wakeUp?.(),
     async drain() {
       let total = 0;
-      for (let n = await runOnce(); n > 0; n = await runOnce()) total += n;
+      for (let n = await runOnce(batchSize); n > 0; n = await runOnce(batchSize)) total += n;
       return total;
     },
     async stop() {

@@ -6,9 +6,11 @@ import { backends } from './helpers/backends.js';
 const ROUTES = ['identify', 'track', 'page', 'screen', 'group', 'alias', 'batch'] as const;
 
 // Values shaped like what SDKs send, and like what they get wrong.
-const idLike = fc.oneof(fc.string(), fc.integer(), fc.constantFrom('', 'null', 'anonymous', '0', '-1', '[object Object]'), fc.constant(null), fc.double(), fc.object());
+const nasty = fc.constantFrom('\u0000', 'a\u0000b', '\ud800', 'x\udfffy', '😀', '张伟', '\u202e');
+const text = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), nasty);
+const idLike = fc.oneof(text, fc.integer(), fc.constantFrom('', 'null', 'anonymous', '0', '-1', '[object Object]'), fc.constant(null), fc.double(), fc.object());
 const dateLike = fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string(), fc.integer(), fc.constant('2026-02-30T25:61:00Z'));
-const bag = fc.oneof(fc.dictionary(fc.string(), fc.jsonValue()), fc.jsonValue());
+const bag = fc.oneof(fc.dictionary(text, fc.oneof(fc.jsonValue(), text)), fc.jsonValue());
 const message = fc.record(
   {
     type: fc.oneof(fc.constantFrom('identify', 'track', 'page', 'screen', 'group', 'alias'), fc.string(), fc.integer()),
@@ -16,8 +18,8 @@ const message = fc.record(
     anonymousId: idLike,
     previousId: idLike,
     groupId: idLike,
-    messageId: fc.oneof(fc.uuid(), fc.string(), fc.integer(), fc.string({ minLength: 300, maxLength: 400 })),
-    event: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
+    messageId: fc.oneof(fc.uuid(), text, fc.integer(), fc.string({ minLength: 300, maxLength: 400 })),
+    event: fc.oneof(text, fc.integer(), fc.constant(null)),
     name: fc.oneof(fc.string(), fc.object()),
     traits: bag,
     properties: bag,

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJunkIdFilter } from '../src/clean/junk-ids.js';
 import { appendToEventLog } from '../src/collect/event-log.js';
@@ -110,7 +111,7 @@ describe.each(backends)('pipeline and storage contract on $name', (backend) => {
   });
 
   it('keeps identifiers out of the clear in every table', async () => {
-    const row = await database.db.selectFrom('profiles').selectAll().where('traits', '@>', JSON.stringify({ tier: 1 })).limit(1).executeTakeFirstOrThrow();
+    const row = await database.db.selectFrom('profiles').selectAll().where(sql<boolean>`traits @> ${JSON.stringify({ tier: 1 })}::jsonb`).limit(1).executeTakeFirstOrThrow();
     expect(JSON.stringify(row.traits)).not.toContain('@example.com');
     expect(Object.keys(row.traits)).toEqual(['tier']);
     const identity = await database.db.selectFrom('identities').selectAll().limit(1).executeTakeFirstOrThrow();

@@ -193,6 +193,25 @@ describe.each(backends)('Segment tracking API on $name', (backend) => {
     });
   });
 
+  describe('text PostgreSQL cannot store', () => {
+    it('repairs NUL and unpaired surrogates with a warning, and the message is processed', async () => {
+      const res = await t.send('/v1/track', { userId: 'nul\u0000user', event: 'E\u0000', messageId: 'nul-msg-1', properties: { ['k\u0000']: 'v\ud800' } });
+      expect(res.statusCode).toBe(200);
+      expect(res.json().warnings.map((w: { field: string; reason: string }) => `${w.reason}:${w.field}`)).toEqual([
+        'text_repaired:userId', 'text_repaired:event', 'text_repaired:properties.k',
+      ]);
+      await t.drain();
+      const profile = (await t.get('/api/profiles?userId=nuluser')).json().profiles[0];
+      const events = (await t.get(`/api/profiles/${profile.id}/events`)).json().events;
+      expect(events[0]).toMatchObject({ event: 'E', properties: { k: 'v\ufffd' } });
+    });
+    it('refuses a messageId it would have to change', async () => {
+      const res = await t.send('/v1/track', { userId: 'u', event: 'E', messageId: 'a\u0000b' });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().field).toBe('messageId');
+    });
+  });
+
   describe('encodings', () => {
     it('accepts a gzip body (RudderStack SDKs gzip)', async () => {
       const body = gzipSync(JSON.stringify({ batch: [{ type: 'track', userId: 'gz-1', event: 'Zipped' }] }));

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { JunkIdFilter } from '../clean/junk-ids.js';
+import { makeStorable } from '../clean/storable-text.js';
 
 export const MESSAGE_TYPES = ['identify', 'track', 'page', 'screen', 'group', 'alias'] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
@@ -96,7 +97,7 @@ export interface MessageIssue {
 }
 
 export type ValidationResult =
-  | { ok: true; message: TrackingMessage; ignoredIds: string[] }
+  | { ok: true; message: TrackingMessage; ignoredIds: string[]; repairedText: string[] }
   | { ok: false; issue: MessageIssue };
 
 export interface ValidationContext {
@@ -142,6 +143,12 @@ export function validateMessage(raw: unknown, ctx: ValidationContext): Validatio
   if (bytes > LIMITS.messageBytes) {
     return fail('message_too_large', 'body', `message is ${bytes} bytes; the limit is ${LIMITS.messageBytes} bytes (32 KB)`);
   }
+  const storable = makeStorable(raw as Record<string, unknown>);
+  if (storable.repaired.includes('messageId')) {
+    // Repairing a de-duplication key would make two messages one: refuse instead.
+    return fail('invalid_field', 'messageId', 'messageId contains a NUL character or an unpaired surrogate');
+  }
+  raw = storable.value;
   const rawType = (raw as { type?: unknown }).type;
   const type = ctx.type ?? (typeof rawType === 'string' ? rawType : undefined);
   if (type === undefined) return fail('missing_field', 'type', `type is required: one of ${MESSAGE_TYPES.join(', ')}`);
@@ -209,7 +216,7 @@ export function validateMessage(raw: unknown, ctx: ValidationContext): Validatio
   if (integrations) message.integrations = integrations;
   if (originalTimestamp) message.originalTimestamp = originalTimestamp.toISOString();
   if (sentAt) message.sentAt = sentAt.toISOString();
-  return { ok: true, message, ignoredIds };
+  return { ok: true, message, ignoredIds, repairedText: storable.repaired };
 }
 
 /**

@@ -26,7 +26,7 @@ const Rejected = Type.Object({
   field: Type.String(),
   message: Type.String(),
 });
-const Warning = Type.Object({ index: Type.Integer(), field: Type.String(), reason: Type.Literal('junk_identifier'), message: Type.String() });
+const Warning = Type.Object({ index: Type.Integer(), field: Type.String(), reason: Type.Union([Type.Literal('junk_identifier'), Type.Literal('text_repaired')]), message: Type.String() });
 const Accepted = Type.Object({
   success: Type.Literal(true),
   messageIds: Type.Array(Type.String(), { description: 'the stored messageId of each accepted message, in order' }),
@@ -61,7 +61,7 @@ export const trackingApi: FastifyPluginAsync<TrackingApiDeps> = async (app: Fast
     const receivedAt = new Date();
     const valid: TrackingMessage[] = [];
     const rejected: Array<{ index: number; code: string; reason: string; field: string; message: string }> = [];
-    const warnings: Array<{ index: number; field: string; reason: 'junk_identifier'; message: string }> = [];
+    const warnings: Array<{ index: number; field: string; reason: 'junk_identifier' | 'text_repaired'; message: string }> = [];
     const junkFields: string[] = [];
     items.forEach(({ raw, type }, index) => {
       const result = validateMessage(raw, { receivedAt, type, junk: deps.junk, ...(defaults ? { defaults } : {}) });
@@ -70,6 +70,9 @@ export const trackingApi: FastifyPluginAsync<TrackingApiDeps> = async (app: Fast
         return;
       }
       valid.push(result.message);
+      for (const field of result.repairedText) {
+        warnings.push({ index, field, reason: 'text_repaired', message: `${field} held a NUL character or an unpaired surrogate, which cannot be stored: removed or replaced by U+FFFD` });
+      }
       for (const field of result.ignoredIds) {
         junkFields.push(field);
         warnings.push({ index, field, reason: 'junk_identifier', message: `${field} is a placeholder, not an identifier: ignored` });

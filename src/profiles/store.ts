@@ -179,7 +179,9 @@ function encodeCursor(timestamp: Date, messageId: string): string {
 export function decodeCursor(cursor: string): { timestamp: string; messageId: string } | null {
   try {
     const [timestamp, messageId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof timestamp === 'string' && typeof messageId === 'string' && !Number.isNaN(Date.parse(timestamp))) return { timestamp, messageId };
+    if (typeof timestamp === 'string' && typeof messageId === 'string' && !Number.isNaN(Date.parse(timestamp)) && !messageId.includes('\u0000') && messageId.isWellFormed()) {
+      return { timestamp, messageId };
+    }
   } catch {
     // fall through
   }

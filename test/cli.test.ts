@@ -85,6 +85,12 @@ function expectProfileShape(profile: ExportedProfile): void {
   expect(typeof profile.scores).toBe('object');
 }
 
+/** Whether this machine has an IPv6 loopback to bind. */
+const ipv6Loopback = await freePort('::1').then(
+  () => true,
+  () => false,
+);
+
 const byRecord = (profiles: ExportedProfile[], userId: string) => profiles.find((p) => p.records.some((r) => r.source === 'default' && r.id === userId));
 
 describe('custodian CLI on PGlite', () => {
@@ -112,8 +118,8 @@ describe('custodian CLI on PGlite', () => {
       server = await startServe({ port, args: ['--data', dataDir, '--port', String(port)], env: { PORT: undefined, LOG_LEVEL: 'info' } });
       banner = await bannerOf(server);
 
-      expect(banner.api).toBe(`http://localhost:${port}`);
-      expect(banner.docs).toBe(`http://localhost:${port}/docs`);
+      expect(new URL(banner.api).port).toBe(String(port));
+      expect(banner.docs).toBe(`${banner.api}/docs`);
       expect(banner.writeKey).toMatch(/^wk_\S{16,}$/);
       expect(banner.adminToken).toMatch(/^ct_\S{16,}$/);
       writeKey = banner.writeKey!;
@@ -153,7 +159,7 @@ describe('custodian CLI on PGlite', () => {
       expect(second.code).not.toBeNull();
       expect(second.stderr).toContain(`data directory ${dataDir} is in use by process ${server.pid}`);
       expect(second.stderr).toContain('custodian serve');
-      expect(second.stderr).toContain(`serving http://localhost:${server.port}`);
+      expect(second.stderr).toContain(`serving ${banner.api}`);
       expect(second.stderr).not.toMatch(STACK_LINE);
       expect(second.stdout).not.toContain('is running');
       // Nothing listened on the other port.
@@ -239,7 +245,7 @@ describe('custodian CLI on PGlite', () => {
     });
   });
 
-  it('(a, d, f) CUSTODIAN_WRITE_KEY / CUSTODIAN_ADMIN_TOKEN are used as given; --port and --data win over PORT and CUSTODIAN_DATA; --no-demo is accepted', async () => {
+  it('(a, d, f) CUSTODIAN_WRITE_KEY / CUSTODIAN_ADMIN_TOKEN / CUSTODIAN_MASTER_KEY are used as given; --port and --data win over PORT and CUSTODIAN_DATA; --no-demo is accepted', async () => {
     const dataDir = join(root, 'flag-data');
     const envDir = join(root, 'env-data');
     const [port, envPort] = [await freePort(), await freePort()];
@@ -248,16 +254,18 @@ describe('custodian CLI on PGlite', () => {
     const server = await startServe({
       port,
       args: ['--no-demo', '--port', String(port), '--data', dataDir],
-      env: { PORT: String(envPort), CUSTODIAN_DATA: envDir, CUSTODIAN_WRITE_KEY: writeKey, CUSTODIAN_ADMIN_TOKEN: adminToken },
+      env: { PORT: String(envPort), CUSTODIAN_DATA: envDir, CUSTODIAN_WRITE_KEY: writeKey, CUSTODIAN_ADMIN_TOKEN: adminToken, CUSTODIAN_MASTER_KEY: 'ab'.repeat(32) },
     });
     try {
       const banner = await bannerOf(server);
-      expect(banner.api).toBe(`http://localhost:${port}`);
+      expect(new URL(banner.api).port).toBe(String(port));
+      expect((await fetch(`${banner.api}/health`)).status).toBe(200);
       await expect(fetch(`http://127.0.0.1:${envPort}/health`)).rejects.toThrow();
       expect(existsSync(join(dataDir, 'pgdata'))).toBe(true);
       expect(existsSync(envDir)).toBe(false);
       // Nothing was generated, so there is nothing to write down.
       expect(existsSync(join(dataDir, 'bootstrap.json'))).toBe(false);
+      expect(existsSync(join(dataDir, 'master.key'))).toBe(false);
 
       const accepted = await post(server.url, '/v1/track', writeKey, { userId: 'env-user', event: 'Signed Up', properties: { plan: 'team' } });
       expect(accepted.status, accepted.body).toBe(200);
@@ -267,6 +275,33 @@ describe('custodian CLI on PGlite', () => {
       const events = await get(server.url, `/api/profiles/${profile.id}/events`, adminToken);
       expect(events.status).toBe(200);
       expect((JSON.parse(events.body) as { events: Array<{ event: string | null }> }).events.map((e) => e.event)).toEqual(['Signed Up']);
+
+      // A second serve without the key is refused, and leaves the held directory alone:
+      // no master.key of its own that a later start would silently use instead.
+      const second = await runCli(['serve', '--data', dataDir, '--port', String(await freePort())], {}, 30_000);
+      expect(second.code).toBe(1);
+      expect(second.stderr).toContain(`in use by process ${server.pid}`);
+      expect(readdirSync(dataDir).sort()).toEqual(['custodian.lock', 'pgdata']);
+    } finally {
+      expect((await stop(server, 'SIGTERM')).code).toBe(0);
+    }
+  });
+
+  it.skipIf(!ipv6Loopback)('(d) HOST=::1: the printed URL, and the one CLI commands use, reach the server; export goes through its API', async () => {
+    const dataDir = join(root, 'ipv6-data');
+    const port = await freePort('::1');
+    const server = await startServe({ port, host: '::1', args: ['--data', dataDir] });
+    try {
+      const banner = await bannerOf(server);
+      expect((await fetch(`${banner.api}/health`, { signal: AbortSignal.timeout(5_000) })).status).toBe(200);
+      const accepted = await post(server.url, '/v1/identify', banner.writeKey!, { userId: 'v6-user', traits: { plan: 'v6' } });
+      expect(accepted.status, accepted.body).toBe(200);
+      const profile = await profileOf(server.url, banner.adminToken!, 'v6-user');
+
+      const out = join(root, 'ipv6.ndjson');
+      const run = await runCli(['export', 'profiles', '--format', 'ndjson', '-o', out, '--data', dataDir], {}, 60_000);
+      expect(run.code, run.stderr).toBe(0);
+      expect(parseNdjson(readFileSync(out, 'utf8')).map((p) => p.id)).toEqual([profile.id]);
     } finally {
       expect((await stop(server, 'SIGTERM')).code).toBe(0);
     }
@@ -284,10 +319,32 @@ describe('custodian CLI on PGlite', () => {
     expect(port.stderr).not.toMatch(STACK_LINE);
     expect(existsSync(join(root, 'never-made'))).toBe(false);
 
+    const key = await runCli(['serve', '--data', join(root, 'never-made')], { CUSTODIAN_MASTER_KEY: 'too-short' }, 30_000);
+    expect(key.code).toBe(1);
+    expect(key.stderr).toMatch(/^custodian: CUSTODIAN_MASTER_KEY must be 32 bytes/);
+    expect(key.stderr).not.toMatch(STACK_LINE);
+    expect(existsSync(join(root, 'never-made', 'pgdata'))).toBe(false);
+
     const what = await runCli(['export', 'segments', '--data', join(root, 'never-made')], {}, 30_000);
     expect(what.code).toBe(1);
     expect(what.stderr).toContain('export: say what to export');
     expect(what.stderr).not.toMatch(STACK_LINE);
+  });
+
+  it('refuses a missing or different master key by name instead of sealing data it could not read', async () => {
+    const dataDir = join(root, 'key-check');
+    const first = await runCli(['export', 'profiles', '--data', dataDir], {}, 60_000);
+    expect(first.code, first.stderr).toBe(0);
+    expect(existsSync(join(dataDir, 'master.key'))).toBe(true);
+    rmSync(join(dataDir, 'master.key'));
+    const missing = await runCli(['export', 'profiles', '--data', dataDir], {}, 60_000);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^custodian: .*restore .*master\.key or set CUSTODIAN_MASTER_KEY/);
+    expect(existsSync(join(dataDir, 'master.key'))).toBe(false);
+    const wrong = await runCli(['export', 'profiles', '--data', dataDir], { CUSTODIAN_MASTER_KEY: 'ab'.repeat(32) }, 60_000);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/^custodian: the master key .* is not the one this database was set up with/);
+    expect(wrong.stderr).not.toMatch(STACK_LINE);
   });
 
   it.skipIf(!process.env.TEST_DATABASE_URL)('(e) DATABASE_URL: serve runs on PostgreSQL, and export reads it', async () => {

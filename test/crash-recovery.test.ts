@@ -274,11 +274,13 @@ describe.each(cases)('crash recovery on $name', ({ name }) => {
           sql<string>`count(*)`.as('rows'),
           sql<string>`count(distinct message_id)`.as('distinct_ids'),
           sql<string>`count(*) filter (where processed_at is null)`.as('pending'),
+          sql<string>`count(*) filter (where error is not null)`.as('dead_lettered'),
         ])
         .executeTakeFirstOrThrow();
       expect(Number(log.rows)).toBe(TOTAL);
       expect(Number(log.distinct_ids)).toBe(TOTAL);
       expect(Number(log.pending)).toBe(0);
+      expect(Number(log.dead_lettered)).toBe(0);
 
       const events = await db
         .selectFrom('events')

@@ -15,7 +15,10 @@ export interface Config {
   logLevel: string;
 }
 
-export class ConfigError extends Error {}
+/** An error the user can act on: printed as one line, without a stack. */
+export class CliError extends Error {}
+
+export class ConfigError extends CliError {}
 
 export interface Flags {
   port?: string;

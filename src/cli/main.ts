@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { MasterKeyError } from '../privacy/crypto.js';
 import { DataDirInUseError } from '../storage/data-dir-lock.js';
-import { ConfigError, loadConfig } from './config.js';
+import { CliError, ConfigError, loadConfig } from './config.js';
 import { exportProfiles } from './export.js';
 import { runWorker, serve } from './serve.js';
 
@@ -63,7 +64,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof DataDirInUseError || (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
+  if (error instanceof CliError || error instanceof DataDirInUseError || error instanceof MasterKeyError || (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
     process.stderr.write(`custodian: ${(error as Error).message}\n`);
   } else {
     process.stderr.write(`custodian: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { createJunkIdFilter, type JunkIdFilter } from '../clean/junk-ids.js';
 import { createKeyring, loadMasterKey, type Keyring } from '../privacy/crypto.js';
+import { hasKeyCheck, verifyMasterKey } from '../privacy/key-check.js';
 import { createStorage, type Database } from '../storage/database.js';
 import type { Config } from './config.js';
 
@@ -13,9 +14,20 @@ export interface Runtime {
 /** Open what every command needs: the database (locking an embedded one), the keys, the junk-id filter. */
 export async function openRuntime(config: Config, command: string): Promise<Runtime> {
   mkdirSync(config.dataDir, { recursive: true });
-  const { key } = loadMasterKey(config.dataDir, config.masterKey);
+  // A key from the environment is checked before anything is opened (it touches no file);
+  // the key file is read, or made, only once the database (and its directory lock) is ours,
+  // so a command refused by the lock leaves the holder's directory as it was.
+  const givenKey = config.masterKey ? loadMasterKey(config.dataDir, config.masterKey).key : null;
   const database = await createStorage(
     config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir, command },
   );
-  return { database, keyring: createKeyring(key), junk: createJunkIdFilter(config.idBlocklist) };
+  try {
+    const key = givenKey ?? loadMasterKey(config.dataDir, undefined, !(await hasKeyCheck(database))).key;
+    const keyring = createKeyring(key);
+    await verifyMasterKey(database, keyring);
+    return { database, keyring, junk: createJunkIdFilter(config.idBlocklist) };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
 }

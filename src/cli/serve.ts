@@ -33,8 +33,11 @@ export async function serve(config: Config, version: string): Promise<void> {
     });
   }
   const address = await app.listen({ port: config.port, host: config.host });
-  const port = new URL(address).port;
-  const url = `http://localhost:${port}`;
+  const listening = new URL(address);
+  // localhost reaches a wildcard bind; a server bound to one address (HOST=::1,
+  // a LAN IP) is reached only there, and CLI commands use this URL from the lock.
+  const wildcard = ['0.0.0.0', '::', ''].includes(config.host);
+  const url = wildcard ? `http://localhost:${listening.port}` : `http://${listening.host}`;
   database.lock?.annotate({ url, localToken });
 
   const lines = [

@@ -61,13 +61,17 @@ function parseMasterKey(text: string, origin: string): Buffer {
 }
 
 /**
- * The master key comes from CUSTODIAN_MASTER_KEY, else from `<data>/master.key`,
- * which the first start creates (mode 0600). Losing it loses every identifier.
+ * The master key comes from CUSTODIAN_MASTER_KEY, else from `<data>/master.key`.
+ * `mayCreate`: the database is new, so a missing key file is made (mode 0600);
+ * otherwise a missing file is an error, since a new key could decrypt nothing.
  */
-export function loadMasterKey(dataDir: string, envValue: string | undefined): { key: Buffer; created: boolean; path: string | null } {
+export function loadMasterKey(dataDir: string, envValue: string | undefined, mayCreate = true): { key: Buffer; created: boolean; path: string | null } {
   if (envValue) return { key: parseMasterKey(envValue, 'CUSTODIAN_MASTER_KEY'), created: false, path: null };
   const path = join(dataDir, 'master.key');
   if (existsSync(path)) return { key: parseMasterKey(readFileSync(path, 'utf8'), path), created: false, path };
+  if (!mayCreate) {
+    throw new MasterKeyError(`this database was encrypted with a master key that is not here: restore ${path} or set CUSTODIAN_MASTER_KEY`);
+  }
   const key = randomBytes(32);
   writeFileSync(path, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
   return { key, created: true, path };

@@ -3,6 +3,10 @@ import type { Migration, MigrationProvider } from 'kysely/migration';
 
 // PGlite runs one statement per query (extended protocol), so DDL is a list.
 const SPINE = [
+  `create table custodian_meta (
+    key text primary key,
+    value text not null
+  )`,
   `create table workspaces (
     id text primary key,
     name text not null,

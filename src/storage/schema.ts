@@ -4,6 +4,12 @@ import type { ColumnType, Generated } from 'kysely';
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
 
+/** Installation-wide facts, such as the master key's check value. */
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
 export interface WorkspaceTable {
   id: string;
   name: string;
@@ -94,6 +100,7 @@ export interface ProfileMergeTable {
 }
 
 export interface Schema {
+  custodian_meta: MetaTable;
   workspaces: WorkspaceTable;
   sources: SourceTable;
   api_tokens: ApiTokenTable;

@@ -34,13 +34,13 @@ export interface ServeProcess extends CliProcess {
 
 const live = new Set<ChildProcess>();
 
-/** An unused TCP port on 127.0.0.1 (free when asked; a test uses it right away). */
-export async function freePort(): Promise<number> {
+/** An unused TCP port on `host` (free when asked; a test uses it right away). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
     server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(0, host, () => {
       const address = server.address();
       if (address === null || typeof address === 'string') {
         server.close();
@@ -107,10 +107,14 @@ export async function runCli(args: readonly string[], env: Record<string, string
   return { ...exit, stdout: proc.stdout(), stderr: proc.stderr() };
 }
 
-/** Start `custodian serve` on `port` (PORT is set too) and wait until /health answers. */
-export async function startServe(options: { port: number; args?: readonly string[]; env?: Record<string, string | undefined>; timeoutMs?: number }): Promise<ServeProcess> {
-  const proc = startCli(['serve', ...(options.args ?? [])], { PORT: String(options.port), ...options.env });
-  const url = `http://127.0.0.1:${options.port}`;
+/**
+ * Start `custodian serve` on `port` (PORT is set too; `host` is HOST, 127.0.0.1
+ * by default) and wait until /health answers.
+ */
+export async function startServe(options: { port: number; host?: string; args?: readonly string[]; env?: Record<string, string | undefined>; timeoutMs?: number }): Promise<ServeProcess> {
+  const host = options.host ?? '127.0.0.1';
+  const proc = startCli(['serve', ...(options.args ?? [])], { PORT: String(options.port), HOST: host, ...options.env });
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${options.port}`;
   const server: ServeProcess = { ...proc, port: options.port, url };
   try {
     await waitForHealth(server, options.timeoutMs ?? 60_000);

@@ -53,6 +53,9 @@ export async function serve(config: Config, version: string): Promise<void> {
   } else {
     const file = join(config.dataDir, 'bootstrap.json');
     lines.push(`  write key and admin token: ${existsSync(file) ? file : 'as set by CUSTODIAN_WRITE_KEY / CUSTODIAN_ADMIN_TOKEN at first start'}`);
+    for (const name of created.ignored ?? []) {
+      lines.push(`  warning: ${name} is not a secret of this database (they are taken from the environment on the first start only); it will be refused`);
+    }
   }
   lines.push(`  try: curl -u <write key>: ${url}/v1/identify -H 'content-type: application/json' -d '{"userId":"u1","traits":{"email":"ada@example.com"}}'`, '');
   process.stdout.write(lines.join('\n') + '\n');

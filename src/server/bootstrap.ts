@@ -7,6 +7,8 @@ import { secretHash } from './auth.js';
 export interface BootstrapResult {
   /** false when the database already had its workspace */
   created: boolean;
+  /** secrets given in the environment that this (older) database does not know: they were set after the first start */
+  ignored?: Array<'CUSTODIAN_WRITE_KEY' | 'CUSTODIAN_ADMIN_TOKEN'>;
   /** the secrets, only when this call created them */
   writeKey?: string;
   adminToken?: string;
@@ -38,7 +40,16 @@ export async function bootstrap(database: Database, input: BootstrapInput): Prom
       .onConflict((oc) => oc.column('id').doNothing())
       .returning('id')
       .execute();
-    if (inserted.length === 0) return { created: false };
+    if (inserted.length === 0) {
+      const ignored: NonNullable<BootstrapResult['ignored']> = [];
+      if (input.writeKey && !(await tx.selectFrom('sources').select('id').where('write_key_hash', '=', secretHash(input.writeKey)).executeTakeFirst())) {
+        ignored.push('CUSTODIAN_WRITE_KEY');
+      }
+      if (input.adminToken && !(await tx.selectFrom('api_tokens').select('id').where('token_hash', '=', secretHash(input.adminToken)).executeTakeFirst())) {
+        ignored.push('CUSTODIAN_ADMIN_TOKEN');
+      }
+      return { created: false, ...(ignored.length > 0 ? { ignored } : {}) };
+    }
     const writeKey = input.writeKey ?? generate('wk');
     const adminToken = input.adminToken ?? generate('ct');
     await tx.insertInto('sources').values({ workspace_id: 'default', id: 'default', name: 'default', write_key_hash: secretHash(writeKey) }).execute();

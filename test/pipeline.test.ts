@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJunkIdFilter } from '../src/clean/junk-ids.js';
-import { appendToEventLog } from '../src/collect/event-log.js';
+import { createEventLogWriter } from '../src/collect/event-log.js';
 import type { TrackingMessage } from '../src/collect/messages.js';
 import { createKeyring, type Keyring } from '../src/privacy/crypto.js';
 import { createStorage, type Database } from '../src/storage/database.js';
@@ -60,9 +60,27 @@ describe.each(backends)('pipeline and storage contract on $name', (backend) => {
   });
   afterAll(async () => database?.close());
 
+  it('group commit: concurrent appends share writes, and a messageId sent by several requests is stored once', async () => {
+    const writer = createEventLogWriter(database, keyring);
+    const at = new Date().toISOString();
+    const request = (r: number) =>
+      Array.from({ length: 50 }, (_, i): TrackingMessage => ({ type: 'track', messageId: i < 10 ? `group-shared-${i}` : `group-${r}-${i}`, userId: `g${r}`, event: 'E', timestamp: at, receivedAt: at }));
+    const outcomes = await Promise.all(Array.from({ length: 12 }, (_, r) => writer.append('default', 'web', request(r))));
+    const storedShared = outcomes.flatMap((o) => [...o.stored].filter((id) => id.startsWith('group-shared-')));
+    expect(storedShared.sort()).toEqual(Array.from({ length: 10 }, (_, i) => `group-shared-${i}`).sort());
+    expect(outcomes.reduce((n, o) => n + o.duplicates.size, 0)).toBe(11 * 10);
+    const rows = await database.db.selectFrom('event_log').select('message_id').where('message_id', 'like', 'group-%').execute();
+    expect(rows).toHaveLength(12 * 40 + 10);
+    // Already in the log: a later append of the same ids stores nothing.
+    const again = await writer.append('default', 'web', request(0));
+    expect(again.stored.size).toBe(0);
+    expect(again.duplicates.size).toBe(50);
+    await processBatch({ database, keyring, junk }, 1000);
+  });
+
   it('a batch that fails half-way leaves nothing behind, and the rerun gives the full result', async () => {
     const input = messages('crash', 20, 4);
-    await appendToEventLog(database, keyring, 'default', 'web', input);
+    await createEventLogWriter(database, keyring).append('default', 'web', input);
     const before = await counts(database);
     await expect(processBatch({ database, keyring: failingKeyring(keyring, 30), junk }, 1000)).rejects.toThrow('simulated crash');
     expect(await counts(database)).toEqual(before);
@@ -77,7 +95,7 @@ describe.each(backends)('pipeline and storage contract on $name', (backend) => {
 
   it('processes every message once even with two workers at the same log', async () => {
     const input = messages('pair', 50, 9);
-    await appendToEventLog(database, keyring, 'default', 'web', input);
+    await createEventLogWriter(database, keyring).append('default', 'web', input);
     const before = await counts(database);
     const drain = async () => {
       let total = 0;
@@ -92,9 +110,9 @@ describe.each(backends)('pipeline and storage contract on $name', (backend) => {
   });
 
   it('sets a poisonous message aside and goes on with the rest', async () => {
-    await appendToEventLog(database, keyring, 'default', 'web', messages('before-poison', 2, 1));
+    await createEventLogWriter(database, keyring).append('default', 'web', messages('before-poison', 2, 1));
     await database.db.insertInto('event_log').values({ workspace_id: 'default', message_id: 'poison-1', source_id: 'web', type: 'track', payload: Buffer.from('not a ciphertext'), received_at: new Date() }).execute();
-    await appendToEventLog(database, keyring, 'default', 'web', messages('after-poison', 2, 1));
+    await createEventLogWriter(database, keyring).append('default', 'web', messages('after-poison', 2, 1));
     const deadLettered: Array<string | null> = [];
     const worker = startWorker({ database, keyring, junk }, { pollMs: 5, onDeadLetter: (id) => deadLettered.push(id) });
     try {

@@ -20,7 +20,20 @@ function needsRepair(text: string): boolean {
   return text.includes('\u0000') || !text.isWellFormed();
 }
 
+function anyUnstorable(value: unknown): boolean {
+  if (typeof value === 'string') return needsRepair(value);
+  if (Array.isArray(value)) return value.some(anyUnstorable);
+  if (typeof value === 'object' && value !== null) {
+    for (const key in value) {
+      if (needsRepair(key) || anyUnstorable((value as Record<string, unknown>)[key])) return true;
+    }
+  }
+  return false;
+}
+
 export function makeStorable<T>(input: T): StorableResult<T> {
+  // Nearly all input is clean: look before copying.
+  if (!anyUnstorable(input)) return { value: input, repaired: [] };
   const repaired: string[] = [];
   const walk = (value: unknown, path: string): unknown => {
     if (typeof value === 'string') {

@@ -3,15 +3,12 @@ import { createGunzip, createInflate } from 'node:zlib';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { JunkIdFilter } from '../clean/junk-ids.js';
-import type { Keyring } from '../privacy/crypto.js';
-import type { Database } from '../storage/database.js';
-import { appendToEventLog } from './event-log.js';
+import type { EventLogWriter } from './event-log.js';
 import { BatchSchema, LIMITS, MESSAGE_TYPES, MessageSchema, validateMessage, type MessageIssue, type MessageType, type TrackingMessage } from './messages.js';
 
 /** What the tracking API needs from the app around it; kept narrow so collect/ stays free of server/. */
 export interface TrackingApiDeps {
-  database: Database;
-  keyring: Keyring;
+  eventLog: EventLogWriter;
   junk: JunkIdFilter;
   authenticate(request: FastifyRequest): Promise<{ workspaceId: string; sourceId: string }>;
   /** raise an API error with a stable code (the server's catalog) */
@@ -83,7 +80,7 @@ export const trackingApi: FastifyPluginAsync<TrackingApiDeps> = async (app: Fast
       deps.onAccepted?.({ types: [], duplicates: 0, junkFields: [], rejected: rejected.map((r) => r.reason) });
       fail(first.reason as MessageIssue['reason'], items.length > 1 ? `batch[${first.index}].${first.field}` : first.field, first.message, items.length > 1 ? { rejected } : undefined);
     }
-    const outcome = await appendToEventLog(deps.database, deps.keyring, source.workspaceId, source.sourceId, valid);
+    const outcome = await deps.eventLog.append(source.workspaceId, source.sourceId, valid);
     deps.onAccepted?.({
       types: valid.filter((m) => outcome.stored.has(m.messageId)).map((m) => m.type),
       duplicates: valid.length - outcome.stored.size,

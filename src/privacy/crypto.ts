@@ -21,11 +21,30 @@ export function createKeyring(masterKey: Uint8Array): Keyring {
   // Separate keys per purpose: a leaked index key must not decrypt anything.
   const encKey = Buffer.from(hkdfSync('sha256', masterKey, 'custodian', 'aes-256-gcm v1', 32));
   const indexKey = Buffer.from(hkdfSync('sha256', masterKey, 'custodian', 'blind-index v1', 32));
+  // Random IVs drawn from a pool: one randomBytes call per 1,024 encryptions.
+  let ivPool = Buffer.alloc(0);
+  let ivOffset = 0;
+  const nextIv = (): Buffer => {
+    if (ivOffset + IV_BYTES > ivPool.length) {
+      ivPool = randomBytes(IV_BYTES * 1024);
+      ivOffset = 0;
+    }
+    const iv = ivPool.subarray(ivOffset, ivOffset + IV_BYTES);
+    ivOffset += IV_BYTES;
+    return iv;
+  };
   const encrypt = (plain: Uint8Array): Buffer => {
-    const iv = randomBytes(IV_BYTES);
+    const iv = nextIv();
     const cipher = createCipheriv('aes-256-gcm', encKey, iv);
-    const body = Buffer.concat([cipher.update(plain), cipher.final()]);
-    return Buffer.concat([Buffer.of(VERSION), iv, cipher.getAuthTag(), body]);
+    // GCM is a stream mode: the ciphertext is exactly as long as the plaintext.
+    const sealed = Buffer.allocUnsafe(1 + IV_BYTES + TAG_BYTES + plain.length);
+    sealed[0] = VERSION;
+    iv.copy(sealed, 1);
+    const head = 1 + IV_BYTES + TAG_BYTES;
+    const written = cipher.update(plain).copy(sealed, head);
+    cipher.final().copy(sealed, head + written);
+    cipher.getAuthTag().copy(sealed, 1 + IV_BYTES);
+    return sealed;
   };
   const decrypt = (sealed: Uint8Array): Buffer => {
     const buf = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);

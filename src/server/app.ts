@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import sjson from 'secure-json-parse';
 import type { JunkIdFilter } from '../clean/junk-ids.js';
+import { createEventLogWriter } from '../collect/event-log.js';
 import { trackingApi } from '../collect/tracking-api.js';
 import type { Keyring } from '../privacy/crypto.js';
 import { createProfileStore } from '../profiles/store.js';
@@ -107,8 +108,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const auth = createAuthenticator(database, options.localToken ?? null);
   await app.register(trackingApi, {
-    database,
-    keyring,
+    eventLog: createEventLogWriter(database, keyring),
     junk,
     authenticate: (request) => auth.source(request),
     fail(reason, field, message, extra) {

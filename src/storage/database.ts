@@ -18,14 +18,29 @@ export interface Database {
   readonly db: Kysely<Schema>;
   /** held while an embedded database is open on a directory */
   readonly lock: DataDirLock | null;
+  /** the embedded engine itself, for what Kysely does not expose (COPY from a blob) */
+  readonly pglite: PGlite | null;
   close(): Promise<void>;
 }
 
 // int8 comes back as text from both drivers: sequence numbers can exceed 2^53.
 const INT8_OID = 20;
+const BYTEA_OID = 17;
+
+// PGlite's own bytea codec walks the bytes one at a time in JavaScript; every
+// identifier and event payload is bytea, so Node's native hex codec is used.
+const pgliteCodecs = {
+  parsers: {
+    [INT8_OID]: (value: string) => value,
+    [BYTEA_OID]: (value: string) => Buffer.from(value.slice(2), 'hex'),
+  },
+  serializers: {
+    [BYTEA_OID]: (value: Uint8Array) => '\\x' + Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex'),
+  },
+};
 
 async function openPglite(dataDir: string | null): Promise<PGlite> {
-  if (dataDir === null) return PGlite.create();
+  if (dataDir === null) return PGlite.create(pgliteCodecs);
   const pgdata = join(dataDir, 'pgdata');
   if (!existsSync(pgdata)) {
     // initdb into a side directory and rename when complete: a process killed
@@ -36,20 +51,21 @@ async function openPglite(dataDir: string | null): Promise<PGlite> {
     await fresh.close();
     renameSync(staging, pgdata);
   }
-  return PGlite.create({ dataDir: pgdata, parsers: { [INT8_OID]: (value: string) => value } });
+  return PGlite.create({ dataDir: pgdata, ...pgliteCodecs });
 }
 
 /** Open the configured database and bring its schema up to date. */
 export async function createStorage(config: StorageConfig): Promise<Database> {
   let db: Kysely<Schema>;
   let lock: DataDirLock | null = null;
+  let pglite: PGlite | null = null;
   if (config.kind === 'pglite') {
     if (config.dataDir !== null) {
       mkdirSync(config.dataDir, { recursive: true });
       lock = acquireDataDirLock(config.dataDir, config.command ?? 'serve');
     }
     try {
-      const pglite = await openPglite(config.dataDir);
+      pglite = await openPglite(config.dataDir);
       db = new Kysely<Schema>({ dialect: new PGliteDialect({ pglite }) });
     } catch (error) {
       lock?.release();
@@ -73,6 +89,7 @@ export async function createStorage(config: StorageConfig): Promise<Database> {
     kind: config.kind,
     db,
     lock,
+    pglite,
     async close() {
       await db.destroy();
       lock?.release();

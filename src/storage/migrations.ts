@@ -40,8 +40,7 @@ const SPINE = [
     received_at timestamptz not null,
     processed_at timestamptz,
     error text,
-    primary key (workspace_id, seq),
-    unique (workspace_id, message_id)
+    primary key (workspace_id, message_id)
   )`,
   `create index event_log_pending on event_log (seq) where processed_at is null`,
   `create table profiles (

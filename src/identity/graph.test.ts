@@ -64,4 +64,14 @@ describe('planBatch', () => {
     expect(plan.profiles.get('p1')!.traits).toEqual({ email: 'a@b.co', city: 'Paris' });
     expect(plan.identities.map((i) => i.type).sort()).toEqual(['email', 'userId']);
   });
+
+  it('source records named in context.externalIds become record identities and link rows of one person', () => {
+    const record = (id: string) => ({ externalIds: [{ type: 'record', collection: 'crm', id }] });
+    const plan = planBatch(
+      [msg({ type: 'identify', anonymousId: 'x', context: record('C-1'), traits: { email: 'a@b.co' } }), msg({ type: 'track', event: 'Order Completed', anonymousId: 'y', context: record('C-1') })],
+      empty, junk, now, ids(),
+    );
+    expect(plan.profiles.size).toBe(1);
+    expect(plan.identities.map((i) => `${i.type}:${i.value}`)).toContain('record:crm:C-1');
+  });
 });

@@ -49,6 +49,7 @@ export function identitiesOf(message: TrackingMessage, junk: JunkIdFilter): Iden
     if (!found.some((f) => f.type === type && f.value === value)) found.push({ type, value });
   };
   add('userId', message.userId);
+  for (const record of sourceRecordsOf(message)) add('record', `${record.source}:${record.id}`);
   const contextTraits = message.context?.traits as Record<string, unknown> | undefined;
   for (const traits of [message.type === 'identify' ? message.traits : undefined, contextTraits]) {
     add('email', traitText(traits, 'email'), standardEmail);
@@ -56,6 +57,24 @@ export function identitiesOf(message: TrackingMessage, junk: JunkIdFilter): Iden
   }
   add('anonymousId', message.anonymousId);
   return found;
+}
+
+/**
+ * Source-system records a message names, as Segment-style external ids:
+ * `context.externalIds: [{ type: 'record', collection: <source>, id: <record id> }]`.
+ * File imports set them; an SDK may too.
+ */
+export function sourceRecordsOf(message: TrackingMessage): Array<{ source: string; id: string }> {
+  const list = message.context?.externalIds;
+  if (!Array.isArray(list)) return [];
+  const records: Array<{ source: string; id: string }> = [];
+  for (const item of list as unknown[]) {
+    if (typeof item !== 'object' || item === null) continue;
+    const { type, collection, id } = item as Record<string, unknown>;
+    if (type !== 'record' || typeof collection !== 'string' || collection === '') continue;
+    if ((typeof id === 'string' && id.trim() !== '') || (typeof id === 'number' && Number.isFinite(id))) records.push({ source: collection, id: String(id) });
+  }
+  return records;
 }
 
 /** The traits a message sets on its profile: identify traits, and context.traits on any call. */

@@ -56,8 +56,14 @@ type ProfileRow = {
   last_seen_at: Date | null;
 };
 
-// Record identities name a source system's own row; userIds are the tracking sources' records.
+// Record identities name a source system's own row (`source:id`); userIds are the tracking sources' records.
 const RECORD_TYPES = new Set(['userId', 'record']);
+
+function recordOf(identity: ProfileIdentity): { source: string; id: string } {
+  if (identity.type !== 'record') return { source: identity.source, id: identity.value };
+  const colon = identity.value.indexOf(':');
+  return { source: identity.value.slice(0, colon), id: identity.value.slice(colon + 1) };
+}
 
 export function createProfileStore(database: Database, keyring: Keyring) {
   const { db } = database;
@@ -78,7 +84,7 @@ export function createProfileStore(database: Database, keyring: Keyring) {
         id: row.id,
         traits: joinClasses(row.traits, secret),
         identities: own,
-        records: own.filter((i) => RECORD_TYPES.has(i.type)).map((i) => ({ source: i.source, id: i.value })),
+        records: own.filter((i) => RECORD_TYPES.has(i.type)).map((i) => recordOf(i)),
         tags: [],
         segments: [],
         scores: {},

@@ -1,111 +1,28 @@
 import { sql, type Kysely } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
-
-// PGlite runs one statement per query (extended protocol), so DDL is a list.
-const SPINE = [
-  `create table custodian_meta (
-    key text primary key,
-    value text not null
-  )`,
-  `create table workspaces (
-    id text primary key,
-    name text not null,
-    settings jsonb not null default '{}',
-    created_at timestamptz not null default now()
-  )`,
-  `create table sources (
-    workspace_id text not null references workspaces(id),
-    id text not null,
-    name text not null,
-    write_key_hash bytea not null unique,
-    created_at timestamptz not null default now(),
-    primary key (workspace_id, id)
-  )`,
-  `create table api_tokens (
-    workspace_id text not null references workspaces(id),
-    id text not null,
-    name text not null,
-    token_hash bytea not null unique,
-    scopes text[] not null,
-    created_at timestamptz not null default now(),
-    primary key (workspace_id, id)
-  )`,
-  `create table event_log (
-    workspace_id text not null,
-    seq bigint generated always as identity,
-    message_id text not null,
-    source_id text not null,
-    type text not null,
-    payload bytea not null,
-    received_at timestamptz not null,
-    processed_at timestamptz,
-    error text,
-    primary key (workspace_id, message_id)
-  )`,
-  `create index event_log_pending on event_log (seq) where processed_at is null`,
-  `create table profiles (
-    workspace_id text not null,
-    id uuid not null,
-    traits jsonb not null default '{}',
-    secret_traits bytea,
-    created_at timestamptz not null,
-    updated_at timestamptz not null,
-    last_seen_at timestamptz,
-    merged_into uuid,
-    primary key (workspace_id, id)
-  )`,
-  `create table identities (
-    workspace_id text not null,
-    type text not null,
-    value_index bytea not null,
-    value_enc bytea not null,
-    profile_id uuid not null,
-    source_id text not null,
-    first_seen_at timestamptz not null,
-    primary key (workspace_id, value_index)
-  )`,
-  `create index identities_profile on identities (workspace_id, profile_id)`,
-  `create table events (
-    workspace_id text not null,
-    message_id text not null,
-    profile_id uuid,
-    source_id text not null,
-    type text not null,
-    event text,
-    timestamp timestamptz not null,
-    received_at timestamptz not null,
-    properties jsonb not null default '{}',
-    secret bytea not null,
-    primary key (workspace_id, message_id)
-  )`,
-  `create index events_profile_time on events (workspace_id, profile_id, timestamp desc, message_id desc)`,
-  `create table profile_merges (
-    workspace_id text not null,
-    id bigint generated always as identity,
-    from_profile uuid not null,
-    into_profile uuid not null,
-    reason text not null,
-    message_id text,
-    created_at timestamptz not null,
-    primary key (workspace_id, id)
-  )`,
-];
+import { spine } from './migrations/0001-spine.js';
 
 /**
- * Migrations live in code so the built binary carries them; each is plain SQL
- * that PGlite and PostgreSQL 15+ both run unchanged. Every big table leads its
- * key with workspace_id so it can be distributed (Citus) without a schema change.
+ * Migrations live in code so the built binary carries them; each is a list of
+ * plain SQL statements (PGlite runs one statement per query) that PGlite and
+ * PostgreSQL 15+ both run unchanged. Every big table leads its key with
+ * workspace_id so it can be distributed (Citus) without a schema change.
+ * A new migration is a file in migrations/ and one line here, in order.
  */
-const migrations: Record<string, Migration> = {
-  '0001_spine': {
+const ordered: ReadonlyArray<[name: string, statements: readonly string[]]> = [
+  ['0001_spine', spine],
+];
+
+function fromStatements(statements: readonly string[]): Migration {
+  return {
     async up(db: Kysely<unknown>) {
-      for (const statement of SPINE) await sql.raw(statement).execute(db);
+      for (const statement of statements) await sql.raw(statement).execute(db);
     },
-  },
-};
+  };
+}
 
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {
-    return migrations;
+    return Object.fromEntries(ordered.map(([name, statements]) => [name, fromStatements(statements)]));
   },
 };

@@ -21,8 +21,8 @@ export interface SourceTable {
   workspace_id: string;
   id: string;
   name: string;
-  /** sha-256 of the write key: the key itself is shown once and never stored. */
-  write_key_hash: Uint8Array;
+  /** sha-256 of the write key: the key itself is shown once and never stored. Null: a source fed only by imports. */
+  write_key_hash: Uint8Array | null;
   created_at: Generated<Timestamp>;
 }
 

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { STREAM_DEFAULTS, streamConfigProblem } from '../collect/stream-consumer.js';
 
 /** Settings for serve / worker / export, validated once at start-up. */
 export interface Config {
@@ -6,8 +7,14 @@ export interface Config {
   host: string;
   dataDir: string;
   databaseUrl: string | null;
-  demo: boolean;
+  /** demo data at serve start: auto (first start of an embedded database), on (--demo), off (--no-demo) */
+  demo: 'auto' | 'on' | 'off';
+  /** --customers, --seed: the demo data set (`custodian demo`, and serve's) */
+  demoCustomers: number | null;
+  demoSeed: string | null;
   worker: boolean;
+  /** --consume: a NATS JetStream stream that feeds the event log (serve) */
+  consume?: ConsumeConfig;
   writeKey?: string;
   adminToken?: string;
   masterKey?: string;
@@ -25,7 +32,15 @@ export interface Flags {
   data?: string;
   'database-url'?: string;
   'no-demo'?: boolean;
+  demo?: boolean;
+  customers?: string;
+  seed?: string;
   'no-worker'?: boolean;
+  consume?: string;
+  'consume-stream'?: string;
+  'consume-subject'?: string;
+  'consume-durable'?: string;
+  'consume-dead-letter'?: string;
 }
 
 export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv): Config {
@@ -36,12 +51,21 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv): Config {
   if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('--database-url/DATABASE_URL must be a postgres:// or postgresql:// URL');
   }
+  if (flags.demo && flags['no-demo']) throw new ConfigError('--demo and --no-demo contradict each other: give one');
+  let demoCustomers: number | null = null;
+  if (flags.customers !== undefined) {
+    demoCustomers = Number(flags.customers);
+    if (!Number.isInteger(demoCustomers) || demoCustomers < 1 || demoCustomers > 1_000_000) throw new ConfigError(`--customers: ${JSON.stringify(flags.customers)} is not a whole number from 1 to 1,000,000`);
+  }
+  if (flags.seed !== undefined && (flags.seed === '' || flags.seed.length > 200)) throw new ConfigError('--seed: give 1 to 200 characters');
   const config: Config = {
     port,
     host: env.HOST ?? '0.0.0.0',
     dataDir: resolve(flags.data ?? env.CUSTODIAN_DATA ?? './data'),
     databaseUrl,
-    demo: !flags['no-demo'],
+    demo: flags['no-demo'] ? 'off' : flags.demo ? 'on' : 'auto',
+    demoCustomers,
+    demoSeed: flags.seed ?? null,
     worker: !flags['no-worker'],
     idBlocklist: (env.CUSTODIAN_ID_BLOCKLIST ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     logLevel: env.LOG_LEVEL ?? 'info',
@@ -49,5 +73,43 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv): Config {
   if (env.CUSTODIAN_WRITE_KEY) config.writeKey = env.CUSTODIAN_WRITE_KEY;
   if (env.CUSTODIAN_ADMIN_TOKEN) config.adminToken = env.CUSTODIAN_ADMIN_TOKEN;
   if (env.CUSTODIAN_MASTER_KEY) config.masterKey = env.CUSTODIAN_MASTER_KEY;
+  const consume = consumeConfig(flags, env);
+  if (consume) config.consume = consume;
   return config;
+}
+
+export interface ConsumeConfig {
+  url: string;
+  stream: string;
+  subject: string;
+  durable: string;
+  deadLetter: string;
+}
+
+/** --consume nats://… and its companions (flags, or CUSTODIAN_CONSUME* in the environment). */
+function consumeConfig(flags: Flags, env: NodeJS.ProcessEnv): ConsumeConfig | null {
+  const url = flags.consume ?? env.CUSTODIAN_CONSUME ?? null;
+  const given = {
+    stream: flags['consume-stream'] ?? env.CUSTODIAN_CONSUME_STREAM,
+    subject: flags['consume-subject'] ?? env.CUSTODIAN_CONSUME_SUBJECT,
+    durable: flags['consume-durable'] ?? env.CUSTODIAN_CONSUME_DURABLE,
+    deadLetter: flags['consume-dead-letter'] ?? env.CUSTODIAN_CONSUME_DEAD_LETTER,
+  };
+  if (url === null || url === '') {
+    if (flags['consume-stream'] ?? flags['consume-subject'] ?? flags['consume-durable'] ?? flags['consume-dead-letter']) {
+      throw new ConfigError('--consume-stream/-subject/-durable/-dead-letter need --consume nats://HOST:4222');
+    }
+    return null;
+  }
+  if (!/^(nats|tls):\/\/[^/\s]+\/?$/.test(url)) throw new ConfigError(`--consume/CUSTODIAN_CONSUME: ${JSON.stringify(url)} must be a nats:// (or tls://) URL such as nats://127.0.0.1:4222`);
+  const consume: ConsumeConfig = {
+    url,
+    stream: given.stream || STREAM_DEFAULTS.stream,
+    subject: given.subject || STREAM_DEFAULTS.subject,
+    durable: given.durable || STREAM_DEFAULTS.durable,
+    deadLetter: given.deadLetter || STREAM_DEFAULTS.deadLetter,
+  };
+  const problem = streamConfigProblem(consume);
+  if (problem) throw new ConfigError(`--consume: ${problem}`);
+  return consume;
 }

@@ -4,18 +4,25 @@ import { parseArgs } from 'node:util';
 import { MasterKeyError } from '../privacy/crypto.js';
 import { DataDirInUseError } from '../storage/data-dir-lock.js';
 import { CliError, ConfigError, loadConfig } from './config.js';
+import { demoCommand } from './demo.js';
 import { exportProfiles } from './export.js';
+import { importFile } from './import.js';
 import { runWorker, serve } from './serve.js';
 
 const USAGE = `custodian — customer data platform
 
 usage:
-  custodian serve  [--port N] [--data DIR] [--database-url URL] [--no-demo] [--no-worker]
+  custodian serve  [--port N] [--data DIR] [--database-url URL] [--no-demo | --demo] [--customers N] [--seed S] [--no-worker]
+                   [--consume nats://HOST:4222 [--consume-stream NAME] [--consume-subject PREFIX.>] [--consume-durable NAME] [--consume-dead-letter PREFIX]]
   custodian worker [--data DIR] [--database-url URL]
+  custodian demo   [--customers N] [--seed S] [--data DIR] [--database-url URL]
   custodian export profiles --format ndjson [-o FILE] [--data DIR] [--database-url URL]
+  custodian import FILE --source NAME [--kind customers|orders|feedback] [--format csv|tsv|ndjson|json|xlsx]
+                   [--map column=field …] [--id-column COLUMN] [--data DIR] [--database-url URL]
 
 environment: PORT, CUSTODIAN_DATA, DATABASE_URL, CUSTODIAN_WRITE_KEY, CUSTODIAN_ADMIN_TOKEN,
-             CUSTODIAN_MASTER_KEY, CUSTODIAN_ID_BLOCKLIST (comma-separated), HOST, LOG_LEVEL`;
+             CUSTODIAN_MASTER_KEY, CUSTODIAN_ID_BLOCKLIST (comma-separated), HOST, LOG_LEVEL,
+             CUSTODIAN_CONSUME, CUSTODIAN_CONSUME_STREAM, _SUBJECT, _DURABLE, _DEAD_LETTER (see docs/streams.md)`;
 
 function version(): string {
   try {
@@ -35,9 +42,21 @@ async function main(argv: string[]): Promise<void> {
       data: { type: 'string' },
       'database-url': { type: 'string' },
       'no-demo': { type: 'boolean' },
+      demo: { type: 'boolean' },
+      customers: { type: 'string' },
+      seed: { type: 'string' },
       'no-worker': { type: 'boolean' },
+      consume: { type: 'string' },
+      'consume-stream': { type: 'string' },
+      'consume-subject': { type: 'string' },
+      'consume-durable': { type: 'string' },
+      'consume-dead-letter': { type: 'string' },
       format: { type: 'string' },
       output: { type: 'string', short: 'o' },
+      source: { type: 'string' },
+      kind: { type: 'string' },
+      map: { type: 'string', multiple: true },
+      'id-column': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -50,6 +69,8 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'serve':
       return serve(config, version());
+    case 'demo':
+      return demoCommand(config);
     case 'worker':
       return runWorker(config);
     case 'export': {
@@ -57,6 +78,18 @@ async function main(argv: string[]): Promise<void> {
       const format = values.format ?? 'ndjson';
       if (format !== 'ndjson') throw new ConfigError(`--format ${format} is not supported: use ndjson`);
       return exportProfiles(config, { format, output: values.output ?? null });
+    }
+    case 'import': {
+      if (!subject) throw new ConfigError('import: name the file: `custodian import FILE --source NAME`');
+      if (!values.source) throw new ConfigError('import: --source NAME is required (the system the file comes from, e.g. crm or pos)');
+      return importFile(config, {
+        file: subject,
+        source: values.source,
+        kind: values.kind ?? 'customers',
+        map: values.map ?? [],
+        ...(values.format ? { format: values.format } : {}),
+        ...(values['id-column'] ? { idColumn: values['id-column'] } : {}),
+      });
     }
     default:
       throw new ConfigError(`unknown command ${command}\n\n${USAGE}`);

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { createJunkIdFilter, type JunkIdFilter } from '../clean/junk-ids.js';
 import { createKeyring, loadMasterKey, type Keyring } from '../privacy/crypto.js';
 import { hasKeyCheck, verifyMasterKey } from '../privacy/key-check.js';
+import { bootstrap, type BootstrapResult } from '../server/bootstrap.js';
 import { createStorage, type Database } from '../storage/database.js';
 import type { Config } from './config.js';
 
@@ -9,6 +10,8 @@ export interface Runtime {
   database: Database;
   keyring: Keyring;
   junk: JunkIdFilter;
+  /** what the first-use set-up did (workspace, source and admin token on an empty database) */
+  bootstrap: BootstrapResult;
 }
 
 /** Open what every command needs: the database (locking an embedded one), the keys, the junk-id filter. */
@@ -25,7 +28,13 @@ export async function openRuntime(config: Config, command: string): Promise<Runt
     const key = givenKey ?? loadMasterKey(config.dataDir, undefined, !(await hasKeyCheck(database))).key;
     const keyring = createKeyring(key);
     await verifyMasterKey(database, keyring);
-    return { database, keyring, junk: createJunkIdFilter(config.idBlocklist) };
+    // Whichever command opens an empty database first sets it up.
+    const setUp = await bootstrap(database, {
+      dataDir: config.dataDir,
+      ...(config.writeKey ? { writeKey: config.writeKey } : {}),
+      ...(config.adminToken ? { adminToken: config.adminToken } : {}),
+    });
+    return { database, keyring, junk: createJunkIdFilter(config.idBlocklist), bootstrap: setUp };
   } catch (error) {
     await database.close();
     throw error;

@@ -1,23 +1,51 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { createEventLogWriter } from '../collect/event-log.js';
+import { createTrackingPlans } from '../collect/tracking-plans-store.js';
+import { redactUrl, startStreamConsumer, StreamConsumerError, type StreamConsumer } from '../collect/stream-consumer.js';
+import { redactToken } from '../collect/webhook-api.js';
 import { buildApp } from '../server/app.js';
-import { bootstrap } from '../server/bootstrap.js';
+import { createAuthenticator } from '../server/auth.js';
+import { demoRoutes } from '../server/demo-routes.js';
 import { createMetrics } from '../server/metrics.js';
 import { startWorker, type WorkerHandle } from '../worker/runner.js';
-import type { Config } from './config.js';
+import { CliError, type Config } from './config.js';
+import { demoAtStart, loadDemo, startDemoInBackground, type BackgroundDemo } from './demo.js';
+import { DEFAULT_DEMO_CUSTOMERS, DEFAULT_DEMO_SEED, MAX_DEMO_CUSTOMERS } from './demo-data.js';
 import { openRuntime } from './runtime.js';
 
 /** `custodian serve`: the API, and the pipeline worker in the same process unless --no-worker. */
 export async function serve(config: Config, version: string): Promise<void> {
   const runtime = await openRuntime(config, 'serve');
   const { database } = runtime;
-  const created = await bootstrap(database, { dataDir: config.dataDir, ...(config.writeKey ? { writeKey: config.writeKey } : {}), ...(config.adminToken ? { adminToken: config.adminToken } : {}) });
+  const created = runtime.bootstrap;
   const metrics = createMetrics();
-  const logger = { level: config.logLevel };
+  // Webhook senders may put their secret in the URL (?token=): keep it out of request logs.
+  const logger = {
+    level: config.logLevel,
+    serializers: { req: (req: { method: string; url: string; host?: string; ip?: string }) => ({ method: req.method, url: redactToken(req.url), host: req.host, remoteAddress: req.ip }) },
+  };
   let worker: WorkerHandle | null = null;
   const localToken = `local_${randomBytes(24).toString('base64url')}`;
-  const app = await buildApp({ ...runtime, logger, localToken, metrics, version, onAppended: () => worker?.wake() });
+  // One event log writer for the HTTP API and the stream consumer: their rows share group commits.
+  const eventLog = createEventLogWriter(database, runtime.keyring);
+  const app = await buildApp({ ...runtime, logger, localToken, metrics, version, eventLog, onAppended: () => worker?.wake() });
+  // Demo data: one load at a time (the first-start one, then any `custodian demo`).
+  const demoDeps = { database, junk: runtime.junk, eventLog: createEventLogWriter(database, runtime.keyring) };
+  let demoQueue: Promise<unknown> = Promise.resolve();
+  const demoAuth = createAuthenticator(database, localToken);
+  await app.register(demoRoutes, {
+    authenticate: (request) => demoAuth.token(request),
+    maxCustomers: MAX_DEMO_CUSTOMERS,
+    defaults: { customers: config.demoCustomers ?? DEFAULT_DEMO_CUSTOMERS, seed: config.demoSeed ?? DEFAULT_DEMO_SEED },
+    load(workspaceId, run, onProgress, signal) {
+      const task = demoQueue.then(() => loadDemo(demoDeps, workspaceId, run, { onProgress, signal, onAppended: () => worker?.wake() }));
+      demoQueue = task.catch(() => undefined);
+      return task;
+    },
+  });
+  const demoRun = await demoAtStart(config, runtime);
   if (config.worker) {
     worker = startWorker(runtime, {
       logger: app.log,
@@ -31,6 +59,33 @@ export async function serve(config: Config, version: string): Promise<void> {
         app.log.warn({ messageId }, 'message set aside after repeated failures; see event_log.error');
       },
     });
+  }
+  let consumer: StreamConsumer | null = null;
+  if (config.consume) {
+    try {
+      consumer = await startStreamConsumer(
+        {
+          database,
+          eventLog,
+          junk: runtime.junk,
+          trackingPlans: createTrackingPlans(database),
+          logger: app.log,
+          onAccepted({ types, duplicates, junkFields, rejected }) {
+            for (const type of types) metrics.accepted.inc({ type });
+            if (duplicates) metrics.duplicates.inc(duplicates);
+            for (const field of junkFields) metrics.junkIds.inc({ field });
+            for (const reason of rejected) metrics.rejected.inc({ reason });
+            if (types.length > 0) worker?.wake();
+          },
+        },
+        { ...config.consume, workspaceId: 'default' },
+      );
+    } catch (error) {
+      await worker?.stop();
+      await app.close();
+      await database.close();
+      throw error instanceof StreamConsumerError ? new CliError(`--consume: ${error.message}`) : error;
+    }
   }
   const address = await app.listen({ port: config.port, host: config.host });
   const listening = new URL(address);
@@ -57,14 +112,29 @@ export async function serve(config: Config, version: string): Promise<void> {
       lines.push(`  warning: ${name} is not a secret of this database (they are taken from the environment on the first start only); it will be refused`);
     }
   }
+  if (demoRun) lines.push(`  demo data      loading ${demoRun.customers.toLocaleString('en')} customers in the background (sources crm, pos, web, miniprogram, survey); --no-demo skips it`);
+  if (consumer) {
+    const c = consumer.config;
+    lines.push(`  consuming      ${redactUrl(c.url)} stream ${c.stream}, subjects ${c.subject.slice(0, -1)}<source> (durable ${c.durable}); rejects on ${c.deadLetter}.<source>`);
+  }
   lines.push(`  try: curl -u <write key>: ${url}/v1/identify -H 'content-type: application/json' -d '{"userId":"u1","traits":{"email":"ada@example.com"}}'`, '');
   process.stdout.write(lines.join('\n') + '\n');
+
+  // After listen: the server answers at once, the demo fills in behind it.
+  let demo: BackgroundDemo | null = null;
+  if (demoRun) {
+    demo = startDemoInBackground(demoDeps, demoRun, { log: app.log, onAppended: () => worker?.wake(), worker: config.worker });
+    demoQueue = demo.done;
+  }
 
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down');
+    await demo?.stop();
+    // Stop taking stream messages and ack those taken before the database goes.
+    await consumer?.stop();
     await app.close();
     await worker?.stop();
     await database.close();

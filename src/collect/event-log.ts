@@ -7,8 +7,8 @@ import type { TrackingMessage } from './messages.js';
 export interface AppendOutcome {
   /** messageIds written now */
   stored: Set<string>;
-  /** messageIds already in the log (a retry): accepted, not stored again */
-  duplicates: Set<string>;
+  /** messages not written: already in the log (a retry), or repeated within this append */
+  duplicates: number;
 }
 
 interface LogRow {
@@ -22,7 +22,8 @@ interface LogRow {
 
 interface Pending {
   rows: LogRow[];
-  resolve(stored: Set<string>): void;
+  /** per row: written now */
+  resolve(written: boolean[]): void;
   reject(error: unknown): void;
 }
 
@@ -68,13 +69,7 @@ export function createEventLogWriter(database: Database, keyring: Keyring): Even
         try {
           const stored = await write(group.flatMap((p) => p.rows));
           // A messageId twice in one group is stored for the first request only.
-          for (const pending of group) {
-            const mine = new Set<string>();
-            for (const row of pending.rows) {
-              if (stored.delete(keyOf(row.workspaceId, row.messageId))) mine.add(row.messageId);
-            }
-            pending.resolve(mine);
-          }
+          for (const pending of group) pending.resolve(pending.rows.map((row) => stored.delete(keyOf(row.workspaceId, row.messageId))));
         } catch (error) {
           for (const pending of group) pending.reject(error);
         }
@@ -86,14 +81,14 @@ export function createEventLogWriter(database: Database, keyring: Keyring): Even
 
   return {
     async append(workspaceId, sourceId, messages) {
-      if (messages.length === 0) return { stored: new Set(), duplicates: new Set() };
+      if (messages.length === 0) return { stored: new Set(), duplicates: 0 };
       const rows = messages.map((m) => ({ workspaceId, messageId: m.messageId, sourceId, type: m.type, payload: keyring.encryptJson(m), receivedAt: m.receivedAt }));
-      const stored = await new Promise<Set<string>>((resolve, reject) => {
+      const written = await new Promise<boolean[]>((resolve, reject) => {
         queue.push({ rows, resolve, reject });
         if (writers < maxWriters) void drain();
       });
-      const duplicates = new Set(messages.map((m) => m.messageId).filter((id) => !stored.has(id)));
-      return { stored, duplicates };
+      const stored = new Set(messages.filter((_, i) => written[i]).map((m) => m.messageId));
+      return { stored, duplicates: messages.length - stored.size };
     },
   };
 }

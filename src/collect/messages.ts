@@ -107,6 +107,11 @@ export interface ValidationContext {
   /** batch-level context and integrations, merged under each item's own */
   defaults?: { context?: Record<string, unknown>; integrations?: Record<string, unknown>; sentAt?: string };
   junk: JunkIdFilter;
+  /**
+   * Segment's rule is that every message names userId or anonymousId. File
+   * imports identify rows by source record ids instead, and check that themselves.
+   */
+  requireUserOrAnonymousId?: boolean;
 }
 
 function fail(reason: RejectReason, field: string, message: string): ValidationResult {
@@ -167,7 +172,7 @@ export function validateMessage(raw: unknown, ctx: ValidationContext): Validatio
   if (messageType === 'alias') {
     if (userId === undefined) return fail('missing_field', 'userId', 'alias needs userId (the new id)');
     if (idText(m.previousId) === undefined) return fail('missing_field', 'previousId', 'alias needs previousId (the old id)');
-  } else if (userId === undefined && anonymousId === undefined) {
+  } else if (userId === undefined && anonymousId === undefined && ctx.requireUserOrAnonymousId !== false) {
     return fail('no_user_anon_id', 'userId', 'every message needs userId or anonymousId');
   }
   if (messageType === 'track' && (m.event === undefined || m.event.trim() === '')) {

@@ -4,15 +4,22 @@ import { Type } from '@sinclair/typebox';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import sjson from 'secure-json-parse';
 import type { JunkIdFilter } from '../clean/junk-ids.js';
-import { createEventLogWriter } from '../collect/event-log.js';
+import { createEventLogWriter, type EventLogWriter } from '../collect/event-log.js';
 import { trackingApi } from '../collect/tracking-api.js';
+import { createTrackingPlans } from '../collect/tracking-plans-store.js';
+import { webhookApi } from '../collect/webhook-api.js';
+import { createWebhookStore } from '../collect/webhook-store.js';
 import type { Keyring } from '../privacy/crypto.js';
 import { createProfileStore } from '../profiles/store.js';
 import type { Database } from '../storage/database.js';
 import { createAuthenticator, type TokenIdentity } from './auth.js';
 import { ApiError, codeForReason, ErrorSchema } from './errors.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { importsRoutes } from './imports-routes.js';
 import { profilesRoutes } from './profiles-routes.js';
+import { catalogRoutes } from './catalog-routes.js';
+import { sourcesRoutes } from './sources-routes.js';
+import { webhookRoutes } from './webhook-routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -29,6 +36,8 @@ export interface AppOptions {
   /** accepted as an admin token while this app runs: local CLI calls */
   localToken?: string | null;
   metrics?: Metrics;
+  /** the event log writer, when the caller shares it with other ingest paths (stream consumers); made here otherwise */
+  eventLog?: EventLogWriter;
   /** called after messages are durable in the log, to wake the in-process worker */
   onAppended?: () => void;
   version?: string;
@@ -74,8 +83,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       const batch = request.url.startsWith('/v1/batch');
-      const message = batch ? 'the batch is larger than 500 KB (Segment limit): split it' : 'the message is larger than 32 KB (Segment limit)';
-      return reply.code(400).send(new ApiError(batch ? 'CUSTODIAN_BATCH_TOO_LARGE' : 'CUSTODIAN_MESSAGE_TOO_LARGE', message, 'body').toBody());
+      const webhook = request.url.startsWith('/v1/webhook/');
+      const message = webhook ? 'the webhook body is larger than 500 KB' : batch ? 'the batch is larger than 500 KB (Segment limit): split it' : 'the message is larger than 32 KB (Segment limit)';
+      return reply.code(400).send(new ApiError(batch || webhook ? 'CUSTODIAN_BATCH_TOO_LARGE' : 'CUSTODIAN_MESSAGE_TOO_LARGE', message, 'body').toBody());
     }
     if (typeof error.code === 'string' && error.code.startsWith('Z_')) {
       return reply.code(400).send(new ApiError('CUSTODIAN_INVALID_BODY', `the body does not decompress as its content-encoding says: ${error.message}`, 'content-encoding').toBody());
@@ -107,22 +117,50 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
   const auth = createAuthenticator(database, options.localToken ?? null);
+  const trackingPlans = createTrackingPlans(database);
+  // One writer for every ingest path, so their rows share group commits; what
+  // it stores wakes the in-process worker.
+  const writer = options.eventLog ?? createEventLogWriter(database, keyring);
+  const eventLog: EventLogWriter = {
+    async append(workspaceId, sourceId, messages) {
+      const outcome = await writer.append(workspaceId, sourceId, messages);
+      if (outcome.stored.size > 0) options.onAppended?.();
+      return outcome;
+    },
+  };
+  // What every ingest path (API calls, webhooks) shares: error codes and counters.
+  const failWithCode = (reason: string, field: string, message: string, extra?: Record<string, unknown>): never => {
+    throw new ApiError(codeForReason(reason), message, field, extra);
+  };
+  const countIngest = ({ types, duplicates, junkFields, rejected }: { types: readonly string[]; duplicates: number; junkFields: readonly string[]; rejected: readonly string[] }) => {
+    for (const type of types) metrics.accepted.inc({ type });
+    if (duplicates) metrics.duplicates.inc(duplicates);
+    for (const field of junkFields) metrics.junkIds.inc({ field });
+    for (const reason of rejected) metrics.rejected.inc({ reason });
+  };
   await app.register(trackingApi, {
-    eventLog: createEventLogWriter(database, keyring),
+    eventLog,
     junk,
+    trackingPlans,
     authenticate: (request) => auth.source(request),
-    fail(reason, field, message, extra) {
-      throw new ApiError(codeForReason(reason), message, field, extra);
-    },
-    onAccepted({ types, duplicates, junkFields, rejected }) {
-      for (const type of types) metrics.accepted.inc({ type });
-      if (duplicates) metrics.duplicates.inc(duplicates);
-      for (const field of junkFields) metrics.junkIds.inc({ field });
-      for (const reason of rejected) metrics.rejected.inc({ reason });
-      if (types.length > 0) options.onAppended?.();
-    },
+    fail: failWithCode,
+    onAccepted: countIngest,
   });
   await app.register(profilesRoutes, { auth, store: createProfileStore(database, keyring), keyring });
+  await app.register(sourcesRoutes, { auth, trackingPlans });
+  await app.register(catalogRoutes, { auth });
+  await app.register(importsRoutes, { auth, database, eventLog, junk, trackingPlans });
+  const webhookStore = createWebhookStore(database, keyring);
+  await app.register(webhookApi, {
+    eventLog,
+    junk,
+    trackingPlans,
+    store: webhookStore,
+    authenticateWriteKey: (request) => auth.source(request),
+    fail: failWithCode,
+    onAccepted: countIngest,
+  });
+  await app.register(webhookRoutes, { auth, store: webhookStore, junk });
 
   app.get('/health', {
     schema: {

@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   CUSTODIAN_MISSING_FIELD: { status: 400, reason: 'missing_field' },
   CUSTODIAN_INVALID_FIELD: { status: 400, reason: 'invalid_field' },
   CUSTODIAN_NO_USER_ANON_ID: { status: 400, reason: 'no_user_anon_id' },
+  CUSTODIAN_BLOCKED_BY_TRACKING_PLAN: { status: 400, reason: 'blocked_by_tracking_plan' },
   CUSTODIAN_UNSUPPORTED_ENCODING: { status: 415, reason: 'unsupported_encoding' },
   CUSTODIAN_NOT_FOUND: { status: 404, reason: 'not_found' },
   CUSTODIAN_UNAVAILABLE: { status: 503, reason: 'unavailable' },

@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
@@ -39,6 +41,36 @@ const pgliteCodecs = {
   },
 };
 
+// initdb peaks near 900 MB and WebAssembly memory is never given back, so it
+// runs in a worker thread whose memory goes when the worker ends; the server
+// then holds only what opening an existing cluster takes (about a third).
+const INITDB_WORKER = `
+const { workerData, parentPort } = require('node:worker_threads');
+import(workerData.url)
+  .then(async ({ PGlite }) => { const db = await PGlite.create({ dataDir: workerData.dir }); await db.close(); parentPort.postMessage('ok'); })
+  .catch((error) => parentPort.postMessage(String((error && error.stack) || error)));
+`;
+
+async function initdbIsolated(dir: string): Promise<void> {
+  let url: string | null = null;
+  try {
+    url = import.meta.resolve('@electric-sql/pglite');
+  } catch {
+    // A module runner without import.meta.resolve (test transforms): initdb in this thread.
+  }
+  if (url === null) {
+    await (await PGlite.create({ dataDir: dir })).close();
+    return;
+  }
+  const worker = new Worker(INITDB_WORKER, { eval: true, workerData: { url, dir } });
+  try {
+    const [answer] = (await once(worker, 'message')) as [string];
+    if (answer !== 'ok') throw new Error(`creating the embedded database in ${dir} failed: ${answer}`);
+  } finally {
+    await worker.terminate();
+  }
+}
+
 async function openPglite(dataDir: string | null): Promise<PGlite> {
   if (dataDir === null) return PGlite.create(pgliteCodecs);
   const pgdata = join(dataDir, 'pgdata');
@@ -47,11 +79,13 @@ async function openPglite(dataDir: string | null): Promise<PGlite> {
     // during the first start must not leave a half-made cluster behind.
     const staging = join(dataDir, 'pgdata.initializing');
     rmSync(staging, { recursive: true, force: true });
-    const fresh = await PGlite.create({ dataDir: staging });
-    await fresh.close();
+    await initdbIsolated(staging);
     renameSync(staging, pgdata);
   }
-  return PGlite.create({ dataDir: pgdata, ...pgliteCodecs });
+  // 16 MB of shared buffers (PostgreSQL's default is 128 MB): the operating
+  // system caches the files anyway, and an embedded database should leave
+  // memory to the process it lives in.
+  return PGlite.create({ dataDir: pgdata, ...pgliteCodecs, postgresqlconf: ['shared_buffers = 16MB'] });
 }
 
 /** Open the configured database and bring its schema up to date. */

@@ -1,6 +1,9 @@
 import { sql, type Kysely } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import { spine } from './migrations/0001-spine.js';
+import { imports } from './migrations/0002-imports.js';
+import { trackingPlans } from './migrations/0003-tracking-plans.js';
+import { webhookMappings } from './migrations/0004-webhook-mappings.js';
 
 /**
  * Migrations live in code so the built binary carries them; each is a list of
@@ -11,6 +14,9 @@ import { spine } from './migrations/0001-spine.js';
  */
 const ordered: ReadonlyArray<[name: string, statements: readonly string[]]> = [
   ['0001_spine', spine],
+  ['0002_imports', imports],
+  ['0003_tracking_plans', trackingPlans],
+  ['0004_webhook_mappings', webhookMappings],
 ];
 
 function fromStatements(statements: readonly string[]): Migration {

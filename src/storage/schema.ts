@@ -99,6 +99,74 @@ export interface ProfileMergeTable {
   created_at: Timestamp;
 }
 
+export interface ImportTable {
+  workspace_id: string;
+  id: string;
+  source_id: string;
+  kind: string;
+  format: string;
+  filename: string | null;
+  encoding: string | null;
+  /** running → completed | failed; running with no live process: interrupted (re-run it: imports are idempotent) */
+  status: string;
+  rows: Generated<number>;
+  imported: Generated<number>;
+  duplicates: Generated<number>;
+  rejected: Generated<number>;
+  warnings: Json<string[]>;
+  error: string | null;
+  started_at: Timestamp;
+  finished_at: Timestamp | null;
+}
+
+/** A refused row: where and why, never the row's values (they may be personal data). */
+export interface ImportRejectTable {
+  workspace_id: string;
+  import_id: string;
+  line: number;
+  column_name: string;
+  reason: string;
+}
+
+/** Per source: how a webhook body becomes messages (see collect/webhook-mapping.ts), and its webhook secret. */
+export interface WebhookMappingTable {
+  workspace_id: string;
+  source_id: string;
+  /** the mapping document as the user wrote it */
+  mapping: Json<Record<string, unknown>>;
+  /** sha-256 of the webhook secret, for `?token=` look-ups */
+  secret_hash: Uint8Array | null;
+  /** the secret itself, encrypted: HMAC signatures need it */
+  secret_enc: Uint8Array | null;
+  /** has a default (now()); selected as a Date */
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_at: Timestamp;
+}
+
+/** Per source: the events and properties it may send (collect/tracking-plan.ts). */
+export interface TrackingPlanTable {
+  workspace_id: string;
+  source_id: string;
+  /** the plan as validated by TrackingPlanSchema */
+  plan: Json<Record<string, unknown>>;
+  updated_at: Timestamp;
+}
+
+/** How often a source broke its plan, by event, property and kind: names and counts, never values. */
+export interface TrackingPlanViolationTable {
+  workspace_id: string;
+  source_id: string;
+  event: string;
+  /** '' for an undeclared event */
+  property: string;
+  kind: string;
+  /** bigint: text when read */
+  count: ColumnType<string, number, number>;
+  first_seen_at: Timestamp;
+  last_seen_at: Timestamp;
+  example_message_id: string;
+}
+
 export interface Schema {
   custodian_meta: MetaTable;
   workspaces: WorkspaceTable;
@@ -109,4 +177,9 @@ export interface Schema {
   identities: IdentityTable;
   events: EventTable;
   profile_merges: ProfileMergeTable;
+  imports: ImportTable;
+  import_rejects: ImportRejectTable;
+  webhook_mappings: WebhookMappingTable;
+  tracking_plans: TrackingPlanTable;
+  tracking_plan_violations: TrackingPlanViolationTable;
 }

@@ -89,6 +89,8 @@ export async function processBatch(deps: PipelineDeps, limit = 500): Promise<Bat
     await tx
       .updateTable('event_log')
       .set({ processed_at: now })
+      // processed_at is null lets the planner use the pending index instead of scanning the log.
+      .where('processed_at', 'is', null)
       .where('seq', '=', sql<string>`any(${pending.map((r) => r.seq)}::bigint[])`)
       .execute();
     return { processed: pending.length, profilesTouched, merges };

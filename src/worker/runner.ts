@@ -64,7 +64,13 @@ export function startWorker(deps: PipelineDeps, options: WorkerOptions = {}): Wo
           }
         }
       }
-      if (processed > 0 && failures === 0) continue;
+      if (processed > 0 && failures === 0) {
+        // Embedded PostgreSQL runs in this thread and answers without a trip
+        // through the event loop: back-to-back batches would keep the API
+        // from even accepting a connection. Let I/O in between batches.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        continue;
+      }
       const waitMs = failures > 0 ? Math.min(30_000, pollMs * 2 ** failures) : pollMs;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, waitMs);

@@ -7,7 +7,7 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI_ENTRY = 'src/cli/main.ts';
 
 /** Environment variables the CLI reads; children get only the ones a test sets. */
-const CLI_VARIABLES = ['PORT', 'HOST', 'CUSTODIAN_DATA', 'DATABASE_URL', 'CUSTODIAN_WRITE_KEY', 'CUSTODIAN_ADMIN_TOKEN', 'CUSTODIAN_MASTER_KEY', 'CUSTODIAN_ID_BLOCKLIST', 'LOG_LEVEL'];
+const CLI_VARIABLES = ['PORT', 'HOST', 'CUSTODIAN_DATA', 'DATABASE_URL', 'CUSTODIAN_WRITE_KEY', 'CUSTODIAN_ADMIN_TOKEN', 'CUSTODIAN_MASTER_KEY', 'CUSTODIAN_ID_BLOCKLIST', 'LOG_LEVEL', 'CUSTODIAN_CONSUME', 'CUSTODIAN_CONSUME_STREAM', 'CUSTODIAN_CONSUME_SUBJECT', 'CUSTODIAN_CONSUME_DURABLE', 'CUSTODIAN_CONSUME_DEAD_LETTER'];
 
 export interface Exit {
   code: number | null;
@@ -109,11 +109,14 @@ export async function runCli(args: readonly string[], env: Record<string, string
 
 /**
  * Start `custodian serve` on `port` (PORT is set too; `host` is HOST, 127.0.0.1
- * by default) and wait until /health answers.
+ * by default) and wait until /health answers. Without demo data (`--no-demo`)
+ * unless the args say `--demo` or `--no-demo` themselves: tests count profiles.
  */
 export async function startServe(options: { port: number; host?: string; args?: readonly string[]; env?: Record<string, string | undefined>; timeoutMs?: number }): Promise<ServeProcess> {
   const host = options.host ?? '127.0.0.1';
-  const proc = startCli(['serve', ...(options.args ?? [])], { PORT: String(options.port), HOST: host, ...options.env });
+  const args = options.args ?? [];
+  const demoChosen = args.includes('--demo') || args.includes('--no-demo');
+  const proc = startCli(['serve', ...args, ...(demoChosen ? [] : ['--no-demo'])], { PORT: String(options.port), HOST: host, ...options.env });
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${options.port}`;
   const server: ServeProcess = { ...proc, port: options.port, url };
   try {

@@ -1,0 +1,53 @@
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, killAll, runCli, startServe, stop } from './helpers/process.js';
+
+const fixtures = new URL('./fixtures/', import.meta.url);
+
+describe('custodian import (PGlite)', () => {
+  let root: string;
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'custodian-import-cli-'));
+    for (const name of ['customers-messy.csv', 'orders.ndjson']) copyFileSync(new URL(name, fixtures), join(root, name));
+  });
+  afterAll(async () => {
+    await killAll();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('opens the database itself when no server runs: summary, reject file, profiles built', async () => {
+    const data = join(root, 'local');
+    const file = join(root, 'customers-messy.csv');
+    const run = await runCli(['import', file, '--source', 'crm', '--data', data, '--no-demo'], {}, 90_000);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/9 rows read \(utf-8\): 5 imported, 1 already there, 3 rejected/);
+    const rejects = readFileSync(`${file}.rejects.csv`, 'utf8').trim().split('\n');
+    expect(rejects[0]).toBe('line,column,reason');
+    expect(rejects.slice(1).map((l) => l.split(',')[0])).toEqual(['7', '8', '9']);
+    rmSync(`${file}.rejects.csv`);
+    const exported = await runCli(['export', 'profiles', '--data', data], {}, 60_000);
+    const profiles = exported.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(profiles).toHaveLength(5);
+    expect(profiles.flatMap((p) => p.records.map((r: { id: string }) => r.id)).sort()).toEqual(['C001', 'C002', 'C003', 'C004', 'C008']);
+  });
+
+  it('goes through the running server’s API when one holds the data directory', async () => {
+    const data = join(root, 'served');
+    const port = await freePort();
+    const server = await startServe({ port, args: ['--data', data, '--no-demo'] });
+    try {
+      const file = join(root, 'orders.ndjson');
+      const run = await runCli(['import', file, '--source', 'shop', '--kind', 'orders', '--data', data], {}, 60_000);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/7 rows read \(utf-8\): 3 imported, 0 already there, 4 rejected/);
+      expect(existsSync(`${file}.rejects.csv`)).toBe(true);
+      const bad = await runCli(['import', file, '--source', 'shop', '--kind', 'orders', '--map', 'nope=amount', '--data', data], {}, 60_000);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/^custodian: .*no column "nope"/);
+    } finally {
+      await stop(server);
+    }
+  });
+});

@@ -19,6 +19,8 @@ import { parseArgs } from 'node:util';
 const { values } = parseArgs({ options: { rows: { type: 'string' } } });
 const ROWS = Number(values.rows ?? 1_000_000);
 const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+/** Node flags from the CLI's shebang: the bench runs it as the installed `custodian` runs. */
+const NODE_FLAGS = (readFileSync(CLI, 'utf8').split('\n')[0] ?? '').split(/\s+/).filter((arg) => arg.startsWith('--'));
 const SURNAMES = ['王', '李', '张', '刘', '陈', '杨', '黄', '赵', 'Smith', 'Garcia', 'Müller', 'Tanaka'];
 const GIVEN = ['伟', '芳', '娜', '敏', '静', '磊', '洋', 'John', 'Maria', 'Anna', 'Yuki', 'Omar'];
 const CITIES = ['上海', '北京', '广州', '深圳', '杭州', 'Shanghai', 'New York', 'Berlin'];
@@ -57,11 +59,11 @@ async function main(): Promise<void> {
     process.stderr.write(`generating ${ROWS.toLocaleString('en')} rows…\n`);
     await writeCsv(csv);
     // First use of the directory (create the cluster, bootstrap) in a process of its own.
-    const setup = spawnSync(process.execPath, [CLI, 'export', 'profiles', '--data', data, '-o', join(dir, 'empty.ndjson')], { encoding: 'utf8' });
+    const setup = spawnSync(process.execPath, [...NODE_FLAGS, CLI, 'export', 'profiles', '--data', data, '-o', join(dir, 'empty.ndjson')], { encoding: 'utf8' });
     if (setup.status !== 0) throw new Error(`setting up the data directory failed: ${setup.stderr}`);
 
     const started = performance.now();
-    const child = spawn(process.execPath, [CLI, 'import', csv, '--source', 'crm', '--data', data], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...NODE_FLAGS, CLI, 'import', csv, '--source', 'crm', '--data', data], { stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     let peak = 0;
@@ -79,6 +81,7 @@ async function main(): Promise<void> {
       peakRssBytes: peak,
       goalBytes: 400 * 1024 * 1024,
       pass: peak > 0 && peak < 400 * 1024 * 1024,
+      nodeFlags: NODE_FLAGS,
       note: 'file to profiles: parsing, mapping, validation, encryption, event log, then the pipeline (identity graph, profiles, events), in one `custodian import` process',
     };
     process.stdout.write(stdout);

@@ -8,7 +8,7 @@ import { redactToken } from '../collect/webhook-api.js';
 import { buildApp } from '../server/app.js';
 import { createAuthenticator } from '../server/auth.js';
 import { demoRoutes } from '../server/demo-routes.js';
-import { createMetrics } from '../server/metrics.js';
+import { countIngest, createMetrics } from '../server/metrics.js';
 import { startWorker, type WorkerHandle } from '../worker/runner.js';
 import { CliError, type Config } from './config.js';
 import { demoAtStart, loadDemo, startDemoInBackground, type BackgroundDemo } from './demo.js';
@@ -70,12 +70,9 @@ export async function serve(config: Config, version: string): Promise<void> {
           junk: runtime.junk,
           trackingPlans: createTrackingPlans(database),
           logger: app.log,
-          onAccepted({ types, duplicates, junkFields, rejected }) {
-            for (const type of types) metrics.accepted.inc({ type });
-            if (duplicates) metrics.duplicates.inc(duplicates);
-            for (const field of junkFields) metrics.junkIds.inc({ field });
-            for (const reason of rejected) metrics.rejected.inc({ reason });
-            if (types.length > 0) worker?.wake();
+          onAccepted(counts) {
+            countIngest(metrics, counts);
+            if (counts.types.length > 0) worker?.wake();
           },
         },
         { ...config.consume, workspaceId: 'default' },

@@ -136,10 +136,20 @@ function timestampOf(row: ImportRow, required: boolean): { timestamp?: string; p
   return { timestamp: parsed.value.toISOString() };
 }
 
-function order(source: string, row: ImportRow): RowResult {
+/** Who an order or feedback row is about: the customer's record id and/or contact details, as message context. */
+function customerOf(source: string, row: ImportRow): { customerId: string | undefined; contact: Record<string, string>; context: Record<string, unknown> } | null {
   const customerId = text(row.fields.customer_id);
   const contact = contactTraits(row.fields);
-  if (!customerId && !contact.email && !contact.phone) return fail('customer_id', 'no identifier: the row has no customer id, email or phone');
+  if (!customerId && !contact.email && !contact.phone) return null;
+  return { customerId, contact, context: { ...customerRecord(source, customerId), ...(Object.keys(contact).length > 0 ? { traits: contact } : {}) } };
+}
+
+const NO_CUSTOMER = 'no identifier: the row has no customer id, email or phone';
+
+function order(source: string, row: ImportRow): RowResult {
+  const customer = customerOf(source, row);
+  if (!customer) return fail('customer_id', NO_CUSTOMER);
+  const { customerId, contact } = customer;
   const when = timestampOf(row, true);
   if (when.problem) return fail(...when.problem);
   const properties: Record<string, unknown> = {};
@@ -164,15 +174,15 @@ function order(source: string, row: ImportRow): RowResult {
     messageId: rowMessageId(source, 'orders', orderId, [customerId, contact, when.timestamp, properties]),
     timestamp: when.timestamp,
     properties,
-    context: { ...customerRecord(source, customerId), ...(Object.keys(contact).length > 0 ? { traits: contact } : {}) },
+    context: customer.context,
   };
   return { ok: true, message };
 }
 
 function feedback(source: string, row: ImportRow): RowResult {
-  const customerId = text(row.fields.customer_id);
-  const contact = contactTraits(row.fields);
-  if (!customerId && !contact.email && !contact.phone) return fail('customer_id', 'no identifier: the row has no customer id, email or phone');
+  const customer = customerOf(source, row);
+  if (!customer) return fail('customer_id', NO_CUSTOMER);
+  const { customerId, contact } = customer;
   const when = timestampOf(row, false);
   if (when.problem) return fail(...when.problem);
   const properties: Record<string, unknown> = {};
@@ -208,7 +218,7 @@ function feedback(source: string, row: ImportRow): RowResult {
       messageId: rowMessageId(source, 'feedback', customerId, [contact, when.timestamp, properties]),
       ...(when.timestamp ? { timestamp: when.timestamp } : {}),
       properties,
-      context: { ...customerRecord(source, customerId), ...(Object.keys(contact).length > 0 ? { traits: contact } : {}) },
+      context: customer.context,
     },
   };
 }

@@ -14,7 +14,7 @@ import { createProfileStore } from '../profiles/store.js';
 import type { Database } from '../storage/database.js';
 import { createAuthenticator, type TokenIdentity } from './auth.js';
 import { ApiError, codeForReason, ErrorSchema } from './errors.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { countIngest, createMetrics, type IngestCounts, type Metrics } from './metrics.js';
 import { importsRoutes } from './imports-routes.js';
 import { profilesRoutes } from './profiles-routes.js';
 import { catalogRoutes } from './catalog-routes.js';
@@ -132,19 +132,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const failWithCode = (reason: string, field: string, message: string, extra?: Record<string, unknown>): never => {
     throw new ApiError(codeForReason(reason), message, field, extra);
   };
-  const countIngest = ({ types, duplicates, junkFields, rejected }: { types: readonly string[]; duplicates: number; junkFields: readonly string[]; rejected: readonly string[] }) => {
-    for (const type of types) metrics.accepted.inc({ type });
-    if (duplicates) metrics.duplicates.inc(duplicates);
-    for (const field of junkFields) metrics.junkIds.inc({ field });
-    for (const reason of rejected) metrics.rejected.inc({ reason });
-  };
+  const counted = (counts: IngestCounts) => countIngest(metrics, counts);
   await app.register(trackingApi, {
     eventLog,
     junk,
     trackingPlans,
     authenticate: (request) => auth.source(request),
     fail: failWithCode,
-    onAccepted: countIngest,
+    onAccepted: counted,
   });
   await app.register(profilesRoutes, { auth, store: createProfileStore(database, keyring), keyring });
   await app.register(sourcesRoutes, { auth, trackingPlans });
@@ -158,7 +153,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     store: webhookStore,
     authenticateWriteKey: (request) => auth.source(request),
     fail: failWithCode,
-    onAccepted: countIngest,
+    onAccepted: counted,
   });
   await app.register(webhookRoutes, { auth, store: webhookStore, junk });
 

@@ -19,3 +19,18 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** What an ingest path reports after each request or group: the counters every path shares. */
+export interface IngestCounts {
+  types: readonly string[];
+  duplicates: number;
+  junkFields: readonly string[];
+  rejected: readonly string[];
+}
+
+export function countIngest(metrics: Metrics, { types, duplicates, junkFields, rejected }: IngestCounts): void {
+  for (const type of types) metrics.accepted.inc({ type });
+  if (duplicates) metrics.duplicates.inc(duplicates);
+  for (const field of junkFields) metrics.junkIds.inc({ field });
+  for (const reason of rejected) metrics.rejected.inc({ reason });
+}

@@ -30,10 +30,11 @@ describe.each(backends)('file import on $name', (backend) => {
     ]);
     await t.drain();
     const zhang = await profileBy('email=zhang.wei@qq.com');
-    expect(zhang.traits).toMatchObject({ name: '张伟', city: '上海', 会员等级: '金卡', 备注: 'likes tea,\nprefers weekend delivery' });
+    expect(zhang.traits).toMatchObject({ name: '张伟', city: '上海市', phone: '+8613800138000', birthday: '1990-05-12', gender: 'male', 会员等级: '金卡', 备注: 'likes tea,\nprefers weekend delivery' });
     expect(zhang.records).toEqual([{ source: 'crm', id: 'C001' }]);
     const smith = await profileBy('email=john.smith@example.com');
-    expect(smith.traits.name).toBe('Smith, John');
+    // Cleaned: `Last, First` reordered, the original kept in the lineage.
+    expect(smith.traits).toMatchObject({ name: 'John Smith', firstName: 'John', lastName: 'Smith', phone: '+14155552671', birthday: '1975-07-04' });
     expect(smith.traits.备注).toBe('said "call me John"');
     // A customer with only an id is a profile too.
     const wang = (await t.get('/api/profiles/export')).body.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((p) => p.traits.name === '王芳');
@@ -53,7 +54,7 @@ describe.each(backends)('file import on $name', (backend) => {
     const res = await upload('source=crm&filename=customers-gbk.csv', fixture('customers-gbk.csv'));
     expect(res.json()).toMatchObject({ encoding: 'gb18030', rows: 3, imported: 3, rejected: 0 });
     await t.drain();
-    expect((await profileBy('email=liuyang@example.com')).traits).toMatchObject({ name: '刘洋', province: '广东省', city: '深圳' });
+    expect((await profileBy('email=liuyang@example.com')).traits).toMatchObject({ name: '刘洋', province: '广东省', city: '深圳市' });
   });
 
   it('NDJSON orders become Order Completed on the customer’s profile; bad lines are rejected by line and column', async () => {

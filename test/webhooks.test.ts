@@ -133,7 +133,7 @@ describe.each(backends)('webhooks on $name', (backend) => {
       const found = (await t.get('/api/profiles?email=ada.lovelace@example.com')).json().profiles;
       expect(found).toHaveLength(1);
       const profile = (await t.get(`/api/profiles/${found[0].id}`)).json();
-      expect(profile.traits).toMatchObject({ email: 'Ada.Lovelace@Example.com', name: 'Ada Lovelace', city: 'London' });
+      expect(profile.traits).toMatchObject({ email: 'ada.lovelace@example.com', name: 'Ada Lovelace', city: 'London' });
       expect(profile.records).toEqual([{ source: 'surveys', id: 'ada-42' }]);
       const track = profile.recentEvents.find((e: { type: string }) => e.type === 'track');
       expect(track).toMatchObject({ event: 'Survey Responded', source: 'surveys', userId: 'ada-42', timestamp: '2026-03-01T10:00:00.000Z' });

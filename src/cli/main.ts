@@ -11,6 +11,7 @@ import { CliError, ConfigError, loadConfig } from './config.js';
 import { demoCommand } from './demo.js';
 import { exportProfiles } from './export.js';
 import { importFile } from './import.js';
+import { qualityCommand } from './quality.js';
 import { runWorker, serve } from './serve.js';
 
 const USAGE = `custodian — customer data platform
@@ -23,6 +24,7 @@ usage:
   custodian export profiles --format ndjson [-o FILE] [--data DIR] [--database-url URL]
   custodian import FILE --source NAME [--kind customers|orders|feedback] [--format csv|tsv|ndjson|json|xlsx]
                    [--map column=field …] [--id-column COLUMN] [--data DIR] [--database-url URL]
+  custodian quality [--format table|json] [--data DIR] [--database-url URL]
 
 environment: PORT, CUSTODIAN_DATA, DATABASE_URL, CUSTODIAN_WRITE_KEY, CUSTODIAN_ADMIN_TOKEN,
              CUSTODIAN_MASTER_KEY, CUSTODIAN_ID_BLOCKLIST (comma-separated), HOST, LOG_LEVEL,
@@ -94,6 +96,11 @@ async function main(argv: string[]): Promise<void> {
         ...(values.format ? { format: values.format } : {}),
         ...(values['id-column'] ? { idColumn: values['id-column'] } : {}),
       });
+    }
+    case 'quality': {
+      const format = values.format ?? 'table';
+      if (format !== 'table' && format !== 'json') throw new ConfigError(`--format ${format} is not supported for quality: use table or json`);
+      return qualityCommand(config, format);
     }
     default:
       throw new ConfigError(`unknown command ${command}\n\n${USAGE}`);

@@ -10,6 +10,7 @@ import { createAuthenticator } from '../server/auth.js';
 import { demoRoutes } from '../server/demo-routes.js';
 import { countIngest, createMetrics } from '../server/metrics.js';
 import { startWorker, type WorkerHandle } from '../worker/runner.js';
+import { startSchedule, workerJobs } from '../worker/schedule.js';
 import { CliError, type Config } from './config.js';
 import { demoAtStart, loadDemo, startDemoInBackground, type BackgroundDemo } from './demo.js';
 import { DEFAULT_DEMO_CUSTOMERS, DEFAULT_DEMO_SEED, MAX_DEMO_CUSTOMERS } from './demo-data.js';
@@ -60,6 +61,7 @@ export async function serve(config: Config, version: string): Promise<void> {
       },
     });
   }
+  const schedule = config.worker ? startSchedule(workerJobs(database), app.log) : null;
   let consumer: StreamConsumer | null = null;
   if (config.consume) {
     try {
@@ -133,6 +135,7 @@ export async function serve(config: Config, version: string): Promise<void> {
     // Stop taking stream messages and ack those taken before the database goes.
     await consumer?.stop();
     await app.close();
+    await schedule?.stop();
     await worker?.stop();
     await database.close();
     process.exit(0);
@@ -145,8 +148,10 @@ export async function serve(config: Config, version: string): Promise<void> {
 export async function runWorker(config: Config): Promise<void> {
   const runtime = await openRuntime(config, 'worker');
   const worker = startWorker(runtime, { pollMs: 250 });
+  const schedule = startSchedule(workerJobs(runtime.database), { error: (details, message) => process.stderr.write(`${message}: ${String((details as { err?: unknown }).err)}\n`) });
   process.stdout.write(`Custodian worker running on ${runtime.database.kind}\n`);
   const shutdown = async () => {
+    await schedule.stop();
     await worker.stop();
     await runtime.database.close();
     process.exit(0);

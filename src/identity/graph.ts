@@ -14,6 +14,8 @@ export interface ProfileState {
 export interface IncomingMessage {
   message: TrackingMessage;
   sourceId: string;
+  /** traits cleaning filled from evidence (a birthday from an ID number…): they fill gaps, never overwrite */
+  derived?: Record<string, unknown>;
 }
 
 export interface PlannedIdentity extends IdentityKey {
@@ -146,6 +148,12 @@ export function planBatch(
     if (Object.keys(traits).length > 0) {
       Object.assign(profile.traits, traits);
       profile.updatedAt = now;
+    }
+    for (const [key, value] of Object.entries(incoming.derived ?? {})) {
+      if (profile.traits[key] === undefined || profile.traits[key] === null) {
+        profile.traits[key] = value;
+        profile.updatedAt = now;
+      }
     }
     if (!profile.lastSeenAt || seenAt > profile.lastSeenAt) profile.lastSeenAt = seenAt;
     plan.events.push({ ...incoming, profileId });

@@ -1,4 +1,7 @@
+import { emailMatchKey, standardizeEmail } from '../clean/email.js';
 import type { JunkIdFilter } from '../clean/junk-ids.js';
+import { standardizePhone } from '../clean/phone.js';
+import { DEFAULT_COUNTRIES } from '../clean/result.js';
 import type { TrackingMessage } from '../collect/messages.js';
 
 /** Identity types the deterministic graph links on. `record` is a source system's own id. */
@@ -15,19 +18,20 @@ export function identityKey(id: IdentityKey): string {
   return `${id.type}:${id.value}`;
 }
 
-// Minimal forms until the cleaning standardizers take over: enough that case
-// and spacing never split one person in two.
-function standardEmail(value: string): string {
-  return value.normalize('NFKC').trim().toLowerCase();
-}
-function standardPhone(value: string): string {
-  return value.normalize('NFKC').replace(/[^\d+]/g, '');
-}
-
-/** The form an identity is stored and looked up in. */
-export function standardizeIdentity(type: IdentityType, value: string): string {
-  if (type === 'email') return standardEmail(value);
-  if (type === 'phone') return standardPhone(value);
+/**
+ * The form an identity is stored and looked up in: an email's matching key,
+ * a phone in E.164. Null when the value cannot be that identifier: an invalid
+ * email or phone links nobody (the pipeline has already recorded it as an issue).
+ */
+export function standardizeIdentity(type: IdentityType, value: string, countries: readonly string[] = DEFAULT_COUNTRIES): string | null {
+  if (type === 'email') {
+    const email = standardizeEmail(value);
+    return email.ok ? emailMatchKey(email.value) : null;
+  }
+  if (type === 'phone') {
+    const phone = standardizePhone(value, { countries });
+    return phone.ok ? phone.value.e164 : null;
+  }
   return value;
 }
 
@@ -42,18 +46,18 @@ function traitText(traits: Record<string, unknown> | undefined, key: string): st
  */
 export function identitiesOf(message: TrackingMessage, junk: JunkIdFilter): IdentityKey[] {
   const found: IdentityKey[] = [];
-  const add = (type: IdentityType, raw: string | undefined, standardize: (v: string) => string = (v) => v) => {
+  const add = (type: IdentityType, raw: string | undefined) => {
     if (raw === undefined || junk.isJunk(raw)) return;
-    const value = standardize(raw);
-    if (value === '' || junk.isJunk(value)) return;
+    const value = standardizeIdentity(type, raw);
+    if (value === null || value === '' || junk.isJunk(value)) return;
     if (!found.some((f) => f.type === type && f.value === value)) found.push({ type, value });
   };
   add('userId', message.userId);
   for (const record of sourceRecordsOf(message)) add('record', `${record.source}:${record.id}`);
   const contextTraits = message.context?.traits as Record<string, unknown> | undefined;
   for (const traits of [message.type === 'identify' ? message.traits : undefined, contextTraits]) {
-    add('email', traitText(traits, 'email'), standardEmail);
-    add('phone', traitText(traits, 'phone'), standardPhone);
+    add('email', traitText(traits, 'email'));
+    add('phone', traitText(traits, 'phone'));
   }
   add('anonymousId', message.anonymousId);
   return found;

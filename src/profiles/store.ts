@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { standardFieldOf, type LineageEntry } from '../clean/traits.js';
 import type { Keyring } from '../privacy/crypto.js';
 import { joinClasses } from '../privacy/field-catalog.js';
 import type { Database } from '../storage/database.js';
@@ -26,6 +27,9 @@ export interface Profile {
   /** ids of profiles merged into this one: they still resolve here */
   mergedFrom: string[];
 }
+
+/** One lineage entry of a profile's field history, with the message it came from. */
+export type FieldHistoryEntry = LineageEntry & { messageId: string; source: string; at: string };
 
 export interface TimelineEvent {
   messageId: string;
@@ -116,6 +120,26 @@ export function createProfileStore(database: Database, keyring: Keyring) {
     async findByIdentityIndex(workspaceId: string, valueIndex: Uint8Array): Promise<Profile | null> {
       const row = await db.selectFrom('identities').select('profile_id').where('workspace_id', '=', workspaceId).where('value_index', '=', valueIndex).executeTakeFirst();
       return row ? this.get(workspaceId, row.profile_id) : null;
+    },
+
+    /** What cleaning did to this profile's fields, newest first: originals, standardized values, rules, refusals and derivations. */
+    async lineage(workspaceId: string, profileId: string, field: string | undefined, limit: number): Promise<FieldHistoryEntry[]> {
+      let query = db
+        .selectFrom('field_lineage')
+        .select(['message_id', 'source_id', 'at', 'detail'])
+        .where('workspace_id', '=', workspaceId)
+        .where('profile_id', '=', profileId)
+        .orderBy('at', 'desc')
+        .orderBy('message_id', 'desc')
+        .limit(limit);
+      if (field !== undefined) query = query.where(sql<boolean>`${field} = any(fields)`);
+      const rows = await query.execute();
+      return rows.flatMap((row) =>
+        keyring
+          .decryptJson<LineageEntry[]>(row.detail)
+          .filter((entry) => field === undefined || standardFieldOf(entry.field.replace(/^context\.traits\./, '')) === field || entry.field === field)
+          .map((entry) => ({ ...entry, messageId: row.message_id, source: row.source_id, at: row.at.toISOString() })),
+      );
     },
 
     /** A profile's whole timeline, newest first, in keyset pages. */

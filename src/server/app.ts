@@ -20,6 +20,9 @@ import { profilesRoutes } from './profiles-routes.js';
 import { catalogRoutes } from './catalog-routes.js';
 import { sourcesRoutes } from './sources-routes.js';
 import { webhookRoutes } from './webhook-routes.js';
+import { qualityRoutes } from './quality-routes.js';
+import { createCleaningSettingsStore } from '../quality/settings-store.js';
+import { createQualityReporter } from '../quality/report.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -141,7 +144,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     fail: failWithCode,
     onAccepted: counted,
   });
-  await app.register(profilesRoutes, { auth, store: createProfileStore(database, keyring), keyring });
+  const cleaningSettings = createCleaningSettingsStore(database);
+  await app.register(profilesRoutes, { auth, store: createProfileStore(database, keyring), keyring, settings: cleaningSettings });
+  await app.register(qualityRoutes, { auth, database, reporter: createQualityReporter(database, keyring), settings: cleaningSettings });
   await app.register(sourcesRoutes, { auth, trackingPlans });
   await app.register(catalogRoutes, { auth });
   await app.register(importsRoutes, { auth, database, eventLog, junk, trackingPlans });

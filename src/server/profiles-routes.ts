@@ -5,6 +5,8 @@ import { standardizeIdentity, type IdentityType } from '../identity/identifiers.
 import { identityIndex } from '../identity/graph-store.js';
 import type { Keyring } from '../privacy/crypto.js';
 import { decodeCursor, type ProfileStore } from '../profiles/store.js';
+import { cleanContext } from '../clean/settings.js';
+import type { CleaningSettingsStore } from '../quality/settings-store.js';
 import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
 
@@ -46,11 +48,32 @@ export interface ProfilesRoutesDeps {
   auth: Authenticator;
   store: ProfileStore;
   keyring: Keyring;
+  settings: CleaningSettingsStore;
 }
 
 const LOOKUP_TYPES: ReadonlyArray<[string, IdentityType]> = [['email', 'email'], ['phone', 'phone'], ['userId', 'userId'], ['anonymousId', 'anonymousId']];
 
-export const profilesRoutes: FastifyPluginAsync<ProfilesRoutesDeps> = async (app, { auth, store, keyring }) => {
+const LineageEntry = Type.Object({
+  field: Type.String({ description: 'the trait key (`context.traits.` prefixed when it came in context)' }),
+  kind: Type.Union([Type.Literal('standardized'), Type.Literal('refused'), Type.Literal('flagged'), Type.Literal('derived')]),
+  original: Type.Optional(Type.Unknown({ description: 'the value as sent' })),
+  value: Type.Optional(Type.Unknown({ description: 'the value as stored' })),
+  rules: Type.Optional(Type.Array(Type.String(), { description: 'the rules that changed it' })),
+  issue: Type.Optional(Type.String()),
+  reason: Type.Optional(Type.String()),
+  flag: Type.Optional(Type.String()),
+  suggestion: Type.Optional(Type.String()),
+  derivedFrom: Type.Optional(Type.String()),
+  messageId: Type.String(),
+  source: Type.String(),
+  at: Type.String({ format: 'date-time' }),
+});
+
+export const profilesRoutes: FastifyPluginAsync<ProfilesRoutesDeps> = async (app, { auth, store, keyring, settings }) => {
+  async function countriesOf(workspaceId: string): Promise<readonly string[]> {
+    return cleanContext(await settings.workspace(workspaceId), {}, new Date()).countries;
+  }
+
   app.addSchema(Profile);
   app.addHook('onRequest', async (request) => {
     request.caller = await auth.token(request);
@@ -76,7 +99,8 @@ export const profilesRoutes: FastifyPluginAsync<ProfilesRoutesDeps> = async (app
       throw new ApiError('CUSTODIAN_MISSING_FIELD', 'give exactly one of email, phone, userId, anonymousId', 'email');
     }
     const [param, type] = given[0]!;
-    const value = standardizeIdentity(type, query[param]!);
+    const value = standardizeIdentity(type, query[param]!, await countriesOf(request.caller.workspaceId));
+    if (value === null) throw new ApiError('CUSTODIAN_INVALID_FIELD', `${param} is not a valid ${param}: it cannot be anyone's identifier`, param);
     const profile = await store.findByIdentityIndex(request.caller.workspaceId, identityIndex(keyring, request.caller.workspaceId, { type, value }));
     return { profiles: profile ? [profile] : [] };
   });
@@ -134,5 +158,26 @@ export const profilesRoutes: FastifyPluginAsync<ProfilesRoutesDeps> = async (app
     const profile = await store.get(request.caller.workspaceId, id);
     if (!profile) throw new ApiError('CUSTODIAN_NOT_FOUND', `no profile ${id}`, 'id');
     return store.events(request.caller.workspaceId, profile.id, limit, cursor ?? null);
+  });
+
+  app.get('/api/profiles/:id/lineage', {
+    schema: {
+      tags: ['profiles'],
+      summary: "A profile's field history: what cleaning changed, refused, flagged or filled in, newest first",
+      description: 'Each entry keeps the value as it was sent and the rules that changed it, so any standardized value can be traced back to its message.',
+      security,
+      params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+      querystring: Type.Object({
+        field: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'one standard field (email, phone, birthday…)' })),
+        limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'messages to read' }),
+      }),
+      response: { 200: Type.Object({ entries: Type.Array(LineageEntry) }), ...errors },
+    },
+  }, async (request) => {
+    const { id } = request.params as { id: string };
+    const { field, limit } = request.query as { field?: string; limit: number };
+    const profile = await store.get(request.caller.workspaceId, id);
+    if (!profile) throw new ApiError('CUSTODIAN_NOT_FOUND', `no profile ${id}`, 'id');
+    return { entries: await store.lineage(request.caller.workspaceId, profile.id, field, limit) };
   });
 };

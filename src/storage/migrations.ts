@@ -4,6 +4,7 @@ import { spine } from './migrations/0001-spine.js';
 import { imports } from './migrations/0002-imports.js';
 import { trackingPlans } from './migrations/0003-tracking-plans.js';
 import { webhookMappings } from './migrations/0004-webhook-mappings.js';
+import { cleaning } from './migrations/0005-cleaning.js';
 
 /**
  * Migrations live in code so the built binary carries them; each is a list of
@@ -17,6 +18,7 @@ const ordered: ReadonlyArray<[name: string, statements: readonly string[]]> = [
   ['0002_imports', imports],
   ['0003_tracking_plans', trackingPlans],
   ['0004_webhook_mappings', webhookMappings],
+  ['0005_cleaning', cleaning],
 ];
 
 function fromStatements(statements: readonly string[]): Migration {

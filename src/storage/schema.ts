@@ -23,6 +23,8 @@ export interface SourceTable {
   name: string;
   /** sha-256 of the write key: the key itself is shown once and never stored. Null: a source fed only by imports. */
   write_key_hash: Uint8Array | null;
+  /** cleaning settings (clean/settings.ts SourceCleaning): default countries, date order */
+  settings: ColumnType<Record<string, unknown>, string | undefined, string>;
   created_at: Generated<Timestamp>;
 }
 
@@ -167,6 +169,73 @@ export interface TrackingPlanViolationTable {
   example_message_id: string;
 }
 
+/** What cleaning did to one message: field names and codes in the clear, originals and values sealed. */
+export interface FieldLineageTable {
+  workspace_id: string;
+  message_id: string;
+  profile_id: string | null;
+  source_id: string;
+  fields: string[];
+  /** rule, issue and flag ids (`phone.e164`, `email.invalid`, `derived:birthday`) */
+  codes: string[];
+  /** encrypted JSON: LineageEntry[] */
+  detail: Uint8Array;
+  at: Timestamp;
+}
+
+/** The latest value a source gave a profile for a standard field, as a blind index. */
+export interface FieldObservationTable {
+  workspace_id: string;
+  profile_id: string;
+  field: string;
+  source_id: string;
+  valid: boolean;
+  value_index: Uint8Array | null;
+  seen_at: Timestamp;
+}
+
+type Counter = ColumnType<string, number, number>;
+
+export interface QualityDailyTable {
+  workspace_id: string;
+  source_id: string;
+  field: string;
+  /** YYYY-MM-DD (UTC) */
+  day: ColumnType<string, string, string>;
+  seen: Counter;
+  invalid: Counter;
+  changed: Counter;
+}
+
+export interface QualityIssueTable {
+  workspace_id: string;
+  source_id: string;
+  field: string;
+  code: string;
+  /** error: the value was refused; warning: kept, but worth a look */
+  severity: string;
+  count: Counter;
+  first_seen_at: Timestamp;
+  last_seen_at: Timestamp;
+  /** encrypted JSON array of up to five example values */
+  examples: Uint8Array | null;
+}
+
+export interface QualityAlertTable {
+  workspace_id: string;
+  id: string;
+  source_id: string;
+  field: string;
+  kind: string;
+  day: ColumnType<string, string, string>;
+  value: number;
+  median: number;
+  mad: number;
+  score: number;
+  direction: string;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Schema {
   custodian_meta: MetaTable;
   workspaces: WorkspaceTable;
@@ -182,4 +251,9 @@ export interface Schema {
   webhook_mappings: WebhookMappingTable;
   tracking_plans: TrackingPlanTable;
   tracking_plan_violations: TrackingPlanViolationTable;
+  field_lineage: FieldLineageTable;
+  field_observations: FieldObservationTable;
+  quality_daily: QualityDailyTable;
+  quality_issues: QualityIssueTable;
+  quality_alerts: QualityAlertTable;
 }

@@ -1,12 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { JunkIdFilter } from '../clean/junk-ids.js';
+import { cleanContext, type CleanContext, type SourceCleaning, type WorkspaceCleaning } from '../clean/settings.js';
 import type { TrackingMessage } from '../collect/messages.js';
 import { keysOfBatch, planBatch, type IncomingMessage } from '../identity/graph.js';
 import { applyPlan, loadSnapshot } from '../identity/graph-store.js';
 import type { Keyring } from '../privacy/crypto.js';
 import { splitByClass } from '../privacy/field-catalog.js';
+import { moveCleaningRecords, recordCleaning, type CleaningRecord } from '../quality/record.js';
 import type { Database } from '../storage/database.js';
+import type { Schema } from '../storage/schema.js';
+import { cleanMessage, type CleanedMessage } from './clean-message.js';
 
 export interface PipelineDeps {
   database: Database;
@@ -20,9 +24,12 @@ export interface BatchOutcome {
   merges: number;
 }
 
-/** What of a message is kept in the clear on its stored event, and what is sealed. */
-function eventRow(workspaceId: string, keyring: Keyring, e: IncomingMessage & { profileId: string | null }) {
-  const m = e.message;
+/**
+ * What of a message is kept in the clear on its stored event, and what is
+ * sealed. The event keeps the message as it was sent: the profile has the
+ * standardized values, and the originals stay here and in the lineage.
+ */
+function eventRow(workspaceId: string, keyring: Keyring, e: IncomingMessage & { profileId: string | null }, m: TrackingMessage) {
   const body = m.type === 'identify' || m.type === 'group' ? m.traits : m.properties;
   const { plain, secret } = splitByClass(body ?? {});
   const sealed = {
@@ -65,24 +72,37 @@ export async function processBatch(deps: PipelineDeps, limit = 500): Promise<Bat
       .skipLocked()
       .execute();
     if (pending.length === 0) return { processed: 0, profilesTouched: 0, merges: 0 };
+    const now = new Date();
+    const contexts = await loadCleanContexts(tx, pending, now);
     const byWorkspace = new Map<string, IncomingMessage[]>();
+    const raw = new Map<string, TrackingMessage>();
+    const cleaning = new Map<string, CleanedMessage>();
     for (const row of pending) {
+      const message = keyring.decryptJson<TrackingMessage>(row.payload);
+      const cleaned = cleanMessage(message, contexts.get(`${row.workspace_id}\u0000${row.source_id}`)!);
+      raw.set(message.messageId, message);
+      cleaning.set(message.messageId, cleaned);
       const list = byWorkspace.get(row.workspace_id) ?? [];
-      list.push({ message: keyring.decryptJson<TrackingMessage>(row.payload), sourceId: row.source_id });
+      list.push({ message: cleaned.message, sourceId: row.source_id, derived: cleaned.derived });
       byWorkspace.set(row.workspace_id, list);
     }
-    const now = new Date();
     let profilesTouched = 0;
     let merges = 0;
     for (const [workspaceId, messages] of byWorkspace) {
       const snapshot = await loadSnapshot(tx, keyring, workspaceId, keysOfBatch(messages, junk));
       const plan = planBatch(messages, snapshot, junk, now, randomUUID);
       await applyPlan(tx, keyring, workspaceId, plan);
+      for (const merge of plan.merges) await moveCleaningRecords(tx, workspaceId, merge.from, merge.into);
       await tx
         .insertInto('events')
-        .values(plan.events.map((e) => eventRow(workspaceId, keyring, e)))
+        .values(plan.events.map((e) => eventRow(workspaceId, keyring, e, raw.get(e.message.messageId) ?? e.message)))
         .onConflict((oc) => oc.columns(['workspace_id', 'message_id']).doNothing())
         .execute();
+      const records: CleaningRecord[] = plan.events.map((e) => {
+        const cleaned = cleaning.get(e.message.messageId)!;
+        return { messageId: e.message.messageId, sourceId: e.sourceId, profileId: e.profileId, receivedAt: e.message.receivedAt, lineage: cleaned.lineage, observations: cleaned.observations, hasTraits: cleaned.hasTraits };
+      });
+      await recordCleaning(tx, keyring, workspaceId, records, now);
       profilesTouched += plan.profiles.size;
       merges += plan.merges.length;
     }
@@ -95,6 +115,22 @@ export async function processBatch(deps: PipelineDeps, limit = 500): Promise<Bat
       .execute();
     return { processed: pending.length, profilesTouched, merges };
   });
+}
+
+/** The cleaning context of every (workspace, source) in a batch: two small reads, so a settings change applies from the next batch. */
+async function loadCleanContexts(tx: Transaction<Schema>, pending: ReadonlyArray<{ workspace_id: string; source_id: string }>, now: Date): Promise<Map<string, CleanContext>> {
+  const workspaceIds = [...new Set(pending.map((p) => p.workspace_id))];
+  const sourceIds = [...new Set(pending.map((p) => p.source_id))];
+  const workspaces = await tx.selectFrom('workspaces').select(['id', 'settings']).where('id', 'in', workspaceIds).execute();
+  const sources = await tx.selectFrom('sources').select(['workspace_id', 'id', 'settings']).where('workspace_id', 'in', workspaceIds).where('id', 'in', sourceIds).execute();
+  const workspaceSettings = new Map(workspaces.map((w) => [w.id, ((w.settings as Record<string, unknown>).cleaning ?? {}) as WorkspaceCleaning]));
+  const sourceSettings = new Map(sources.map((s) => [`${s.workspace_id}\u0000${s.id}`, (s.settings ?? {}) as SourceCleaning]));
+  const contexts = new Map<string, CleanContext>();
+  for (const p of pending) {
+    const key = `${p.workspace_id}\u0000${p.source_id}`;
+    if (!contexts.has(key)) contexts.set(key, cleanContext(workspaceSettings.get(p.workspace_id) ?? {}, sourceSettings.get(key) ?? {}, now));
+  }
+  return contexts;
 }
 
 /**

@@ -31,6 +31,13 @@ describe('custodian import (PGlite)', () => {
     const profiles = exported.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(profiles).toHaveLength(5);
     expect(profiles.flatMap((p) => p.records.map((r: { id: string }) => r.id)).sort()).toEqual(['C001', 'C002', 'C003', 'C004', 'C008']);
+
+    const quality = await runCli(['quality', '--data', data], {}, 60_000);
+    expect(quality.code, quality.stderr).toBe(0);
+    expect(quality.stdout).toMatch(/^Data quality score \d+(\.\d)? \/ 100 over 5 profiles/);
+    // one row per standard field the file had, e.g. the phone column: 4 of the 5 customers have one
+    expect(quality.stdout).toMatch(/^phone\s+4\s+80\.0%/m);
+    expect(quality.stdout).toMatch(/^crm\/email\s+\d+/m);
   });
 
   it('goes through the running server’s API when one holds the data directory', async () => {
@@ -46,6 +53,10 @@ describe('custodian import (PGlite)', () => {
       const bad = await runCli(['import', file, '--source', 'shop', '--kind', 'orders', '--map', 'nope=amount', '--data', data], {}, 60_000);
       expect(bad.code).toBe(1);
       expect(bad.stderr).toMatch(/^custodian: .*no column "nope"/);
+      // While the server holds the directory, the report comes from its API.
+      const quality = await runCli(['quality', '--format', 'json', '--data', data], {}, 60_000);
+      expect(quality.code, quality.stderr).toBe(0);
+      expect(JSON.parse(quality.stdout)).toMatchObject({ report: { score: expect.any(Number) }, issues: expect.any(Array), alerts: [] });
     } finally {
       await stop(server);
     }

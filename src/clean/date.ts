@@ -1,4 +1,4 @@
-import { type CleanFlag, type Cleaned, cleanIssue, cleanValue } from './result.js';
+import { type CleanFlag, type Cleaned, cleanIssue, cleanValue, ruleMasks } from './result.js';
 
 /**
  * Dates as people and old systems write them.
@@ -98,15 +98,7 @@ const RULE_IDS: readonly [number, string][] = [
   [R_EXCEL, 'date.excel_serial'],
   [R_JS_DATE, 'date.js_date'],
 ];
-const rulesByMask: (readonly string[] | undefined)[] = [];
-function rulesOf(mask: number): readonly string[] {
-  let rules = rulesByMask[mask];
-  if (rules === undefined) {
-    rules = Object.freeze(RULE_IDS.filter(([bit]) => (mask & bit) !== 0).map(([, id]) => id));
-    rulesByMask[mask] = rules;
-  }
-  return rules;
-}
+const rulesOf = ruleMasks(RULE_IDS);
 
 // Flag bits: the value stands, but a steward may want to look.
 const F_ORDER_MISMATCH = 1;

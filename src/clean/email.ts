@@ -8,7 +8,7 @@ import {
   POPULAR_DOMAINS,
   SLIP_TLD_FIXES,
 } from './email-domains.js';
-import { asText, cleanIssue, cleanValue, type CleanFlag, type Cleaned } from './result.js';
+import { asText, cleanIssue, cleanValue, ruleMasks, type CleanFlag, type Cleaned } from './result.js';
 
 export type EmailIssue = 'email.empty' | 'email.no_at' | 'email.invalid' | 'email.bad_domain';
 
@@ -210,17 +210,7 @@ const RULE_NAMES: readonly [number, string][] = [
   [R_TYPO_FIXED, 'email.domain_typo_fixed'],
 ];
 
-// The same few rule combinations recur for millions of rows: share frozen arrays.
-const ruleCache: (readonly string[] | undefined)[] = [];
-
-function rulesFor(mask: number): readonly string[] {
-  let rules = ruleCache[mask];
-  if (rules === undefined) {
-    rules = Object.freeze(RULE_NAMES.filter(([bit]) => (mask & bit) !== 0).map(([, name]) => name));
-    ruleCache[mask] = rules;
-  }
-  return rules;
-}
+const rulesFor = ruleMasks(RULE_NAMES);
 
 const NO_FLAGS: readonly CleanFlag[] = Object.freeze([]);
 const DISPOSABLE_FLAG: CleanFlag = Object.freeze({ code: 'email.disposable', message: 'The domain hands out throw-away addresses.' });

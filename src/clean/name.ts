@@ -1,5 +1,5 @@
 import { pinyin } from 'pinyin-pro';
-import { type CleanFlag, type Cleaned, asText, cleanIssue, cleanValue } from './result.js';
+import { type CleanFlag, type Cleaned, asText, cleanIssue, cleanValue, ruleMasks } from './result.js';
 
 export { canonicalGivenName } from './nicknames.js';
 
@@ -76,16 +76,7 @@ const RULE_IDS: readonly [number, string][] = [
   [R_PROPER_CASE, 'name.proper_case'],
   [R_SUFFIX, 'name.suffix'],
 ];
-// One frozen rules array per combination, so a result allocates nothing but itself.
-const rulesByMask: (readonly string[] | undefined)[] = [];
-function rulesOf(mask: number): readonly string[] {
-  let list = rulesByMask[mask];
-  if (list === undefined) {
-    list = Object.freeze(RULE_IDS.filter(([bit]) => (mask & bit) !== 0).map(([, id]) => id));
-    rulesByMask[mask] = list;
-  }
-  return list;
-}
+const rulesOf = ruleMasks(RULE_IDS);
 
 /** Where a step leaves its rule bits; standardizers are synchronous, so one scratch value is safe. */
 let rules = 0;

@@ -40,6 +40,23 @@ export function cleanIssue<I extends string>(issue: I, reason: string): CleanIss
   return { ok: false, issue, reason };
 }
 
+/**
+ * Rule ids by bit, as one frozen array per combination: a standardizer runs
+ * for millions of rows, the same few combinations recur, and sharing them
+ * keeps a result from allocating more than itself.
+ */
+export function ruleMasks(ids: ReadonlyArray<readonly [bit: number, id: string]>): (mask: number) => readonly string[] {
+  const cache: (readonly string[] | undefined)[] = [];
+  return (mask) => {
+    let rules = cache[mask];
+    if (rules === undefined) {
+      rules = Object.freeze(ids.filter(([bit]) => (mask & bit) !== 0).map(([, id]) => id));
+      cache[mask] = rules;
+    }
+    return rules;
+  };
+}
+
 /** A value as text for a standardizer: strings as they are, finite numbers in decimal, anything else undefined. */
 export function asText(raw: unknown): string | undefined {
   if (typeof raw === 'string') return raw;

@@ -106,6 +106,31 @@ describe.each(backends)('cleaning in the pipeline on $name', (backend) => {
     expect(defaultPhone).toMatchObject({ profiles: 3, validity: 2 / 3 });
   });
 
+  it('a merge moves lineage and observations to the surviving profile', async () => {
+    // Two batches, so merge-a is the older profile and survives.
+    await t.send('/v1/identify', { userId: 'merge-a', traits: { email: ' Merge.A@Example.com ', gender: 'F' } });
+    await t.drain();
+    await t.send('/v1/identify', { userId: 'merge-b', traits: { phone: '139 1234 5678', gender: '女' } });
+    await t.drain();
+    const before = (await t.get('/api/quality')).json().profiles;
+    const a = await profileBy('userId=merge-a');
+    const b = await profileBy('userId=merge-b');
+    expect(a.id).not.toBe(b.id);
+    // One message names both: the profiles become one.
+    await t.send('/v1/identify', { userId: 'merge-a', traits: { phone: '+86 139-1234-5678' } });
+    await t.drain();
+    const merged = await profileBy('userId=merge-b');
+    expect(merged.id).toBe(a.id);
+    expect(merged.traits).toMatchObject({ email: 'merge.a@example.com', phone: '+8613912345678', gender: 'female' });
+    const lineage = (await t.get(`/api/profiles/${merged.id}/lineage`)).json().entries as Array<{ field: string; original: unknown }>;
+    expect(lineage).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'email', original: ' Merge.A@Example.com ' }), expect.objectContaining({ field: 'phone', original: '139 1234 5678' })]));
+    const report = (await t.get('/api/quality')).json();
+    expect(report.profiles).toBe(before - 1);
+    const rows = await t.database.db.selectFrom('field_observations').select(['profile_id', 'fields']).where('profile_id', 'in', [a.id, b.id]).execute();
+    expect(rows).toHaveLength(1);
+    expect(Object.keys(rows[0]!.fields).sort()).toEqual(['email', 'gender', 'phone']);
+  });
+
   it('raises an alert when a source goes quiet, against its own 28-day history', async () => {
     const day = '2026-03-01';
     const history = Array.from({ length: 28 }, (_, i) => ({

@@ -33,10 +33,8 @@ const MAX_EXAMPLES = 5;
 
 interface ObservationRow {
   profile_id: string;
-  field: string;
   source_id: string;
-  valid: boolean;
-  value_index: Buffer | null;
+  fields: Record<string, string | false>;
   seen_at: Date;
 }
 
@@ -92,18 +90,12 @@ export async function recordCleaning(tx: Tx, keyring: Keyring, workspaceId: stri
       });
     }
     if (r.profileId) {
-      const seenAt = new Date(r.receivedAt);
-      const observe = (field: string, valid: boolean, value: string | undefined) =>
-        observations.set(`${r.profileId}\u0000${field}\u0000${r.sourceId}`, {
-          profile_id: r.profileId!,
-          field,
-          source_id: r.sourceId,
-          valid,
-          value_index: value === undefined ? null : keyring.blindIndex(workspaceId, 'field', field, value),
-          seen_at: seenAt,
-        });
-      observe('*', true, undefined);
-      for (const o of r.observations) observe(o.field, o.valid, o.value);
+      const key = `${r.profileId}\u0000${r.sourceId}`;
+      const row = observations.get(key) ?? { profile_id: r.profileId, source_id: r.sourceId, fields: {}, seen_at: new Date(r.receivedAt) };
+      row.seen_at = new Date(r.receivedAt);
+      // 16 bytes of the blind index: ample to count distinct values, half the storage.
+      for (const o of r.observations) row.fields[o.field] = o.value === undefined ? false : keyring.blindIndex(workspaceId, 'field', o.field, o.value).subarray(0, 16).toString('hex');
+      observations.set(key, row);
     }
   }
 
@@ -113,13 +105,12 @@ export async function recordCleaning(tx: Tx, keyring: Keyring, workspaceId: stri
   if (observations.size > 0) {
     await tx
       .insertInto('field_observations')
-      .values([...observations.values()].map((o) => ({ workspace_id: workspaceId, ...o })))
+      .values([...observations.values()].map((o) => ({ workspace_id: workspaceId, profile_id: o.profile_id, source_id: o.source_id, fields: JSON.stringify(o.fields), seen_at: o.seen_at })))
       .onConflict((oc) =>
-        oc.columns(['workspace_id', 'profile_id', 'field', 'source_id']).doUpdateSet((eb) => ({
-          valid: eb.ref('excluded.valid'),
-          value_index: eb.ref('excluded.value_index'),
-          seen_at: eb.ref('excluded.seen_at'),
-        })),
+        oc.columns(['workspace_id', 'profile_id', 'source_id']).doUpdateSet({
+          fields: sql`field_observations.fields || excluded.fields`,
+          seen_at: sql`excluded.seen_at`,
+        }),
       )
       .execute();
   }
@@ -164,15 +155,15 @@ export async function recordCleaning(tx: Tx, keyring: Keyring, workspaceId: stri
   }
 }
 
-/** A merge moves the loser's lineage and observations to the survivor; where both had one from a source, the newer stays. */
+/** A merge moves the loser's lineage and observations to the survivor; where both had fields from one source, the newer values win. */
 export async function moveCleaningRecords(tx: Tx, workspaceId: string, from: string, into: string): Promise<void> {
   await tx.updateTable('field_lineage').set({ profile_id: into }).where('workspace_id', '=', workspaceId).where('profile_id', '=', from).execute();
   await sql`
-    insert into field_observations (workspace_id, profile_id, field, source_id, valid, value_index, seen_at)
-    select workspace_id, ${into}::uuid, field, source_id, valid, value_index, seen_at
-    from field_observations where workspace_id = ${workspaceId} and profile_id = ${from}
-    on conflict (workspace_id, profile_id, field, source_id) do update
-      set valid = excluded.valid, value_index = excluded.value_index, seen_at = excluded.seen_at
-      where excluded.seen_at > field_observations.seen_at`.execute(tx);
+    insert into field_observations (workspace_id, profile_id, source_id, fields, seen_at)
+    select workspace_id, ${into}::uuid, source_id, fields, seen_at
+    from field_observations where workspace_id = ${workspaceId} and profile_id = ${from}::uuid
+    on conflict (workspace_id, profile_id, source_id) do update set
+      fields = case when excluded.seen_at > field_observations.seen_at then field_observations.fields || excluded.fields else excluded.fields || field_observations.fields end,
+      seen_at = greatest(excluded.seen_at, field_observations.seen_at)`.execute(tx);
   await tx.deleteFrom('field_observations').where('workspace_id', '=', workspaceId).where('profile_id', '=', from).execute();
 }

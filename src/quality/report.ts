@@ -72,23 +72,32 @@ export function createQualityReporter(database: Database, keyring: Keyring) {
   const { db } = database;
   return {
     async report(workspaceId: string, now = new Date()): Promise<QualityReport> {
-      // One pass per grouping over the observations: they are one row per (profile, field, source).
+      // Observations are one row per (profile, source) with the fields in a map:
+      // a field is valid where its entry is an index, refused where it is false.
       const perSource = await sql<Counts>`
-        select source_id, field, count(*)::text as total, count(*) filter (where valid)::text as valid,
-          count(distinct value_index) filter (where valid)::text as distinct_values, max(seen_at) as last_seen
-        from field_observations where workspace_id = ${workspaceId} group by source_id, field`.execute(db);
+        select o.source_id, f.key as field, count(*)::text as total, count(*) filter (where f.value <> 'false'::jsonb)::text as valid,
+          count(distinct f.value) filter (where f.value <> 'false'::jsonb)::text as distinct_values, max(o.seen_at) as last_seen
+        from field_observations o cross join lateral jsonb_each(o.fields) f
+        where o.workspace_id = ${workspaceId} group by o.source_id, f.key
+        union all
+        select source_id, '*', count(*)::text, count(*)::text, '0', max(seen_at)
+        from field_observations where workspace_id = ${workspaceId} group by source_id`.execute(db);
+      const live = sql`exists (select 1 from profiles p where p.workspace_id = o.workspace_id and p.id = o.profile_id and p.merged_into is null)`;
       const overall = await sql<Counts>`
-        select null as source_id, field, count(distinct profile_id)::text as total,
-          count(distinct profile_id) filter (where valid)::text as valid,
-          count(distinct value_index) filter (where valid)::text as distinct_values, max(seen_at) as last_seen
-        from field_observations o where workspace_id = ${workspaceId}
-          and exists (select 1 from profiles p where p.workspace_id = o.workspace_id and p.id = o.profile_id and p.merged_into is null)
-        group by field`.execute(db);
+        select null as source_id, f.key as field, count(distinct o.profile_id)::text as total,
+          count(distinct o.profile_id) filter (where f.value <> 'false'::jsonb)::text as valid,
+          count(distinct f.value) filter (where f.value <> 'false'::jsonb)::text as distinct_values, max(o.seen_at) as last_seen
+        from field_observations o cross join lateral jsonb_each(o.fields) f
+        where o.workspace_id = ${workspaceId} and ${live} group by f.key
+        union all
+        select null, '*', count(distinct profile_id)::text, count(distinct profile_id)::text, '0', max(seen_at)
+        from field_observations o where workspace_id = ${workspaceId} and ${live}`.execute(db);
       const agreement = await sql<{ field: string; multi: string; agreeing: string }>`
         select field, count(*)::text as multi, count(*) filter (where n_values = 1)::text as agreeing from (
-          select profile_id, field, count(distinct value_index) as n_values
-          from field_observations where workspace_id = ${workspaceId} and valid and field <> '*'
-          group by profile_id, field having count(distinct source_id) > 1
+          select o.profile_id, f.key as field, count(distinct f.value) as n_values
+          from field_observations o cross join lateral jsonb_each(o.fields) f
+          where o.workspace_id = ${workspaceId} and f.value <> 'false'::jsonb
+          group by o.profile_id, f.key having count(distinct o.source_id) > 1
         ) t group by field`.execute(db);
       const consistency = new Map(agreement.rows.map((r) => [r.field, ratio(Number(r.agreeing), Number(r.multi))]));
       const build = (rows: Counts[]): FieldQuality[] => {

@@ -183,14 +183,13 @@ export interface FieldLineageTable {
   at: Timestamp;
 }
 
-/** The latest value a source gave a profile for a standard field, as a blind index. */
+/** The latest value a source gave a profile for each standard field, as blind indexes. */
 export interface FieldObservationTable {
   workspace_id: string;
   profile_id: string;
-  field: string;
   source_id: string;
-  valid: boolean;
-  value_index: Uint8Array | null;
+  /** field → hex blind index of the standardized value, or false when it was refused */
+  fields: Json<Record<string, string | false>>;
   seen_at: Timestamp;
 }
 

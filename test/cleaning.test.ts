@@ -131,6 +131,22 @@ describe.each(backends)('cleaning in the pipeline on $name', (backend) => {
     expect(Object.keys(rows[0]!.fields).sort()).toEqual(['email', 'gender', 'phone']);
   });
 
+  it('uniqueness shows identifying values held by more than one profile; fields that need not be unique are not scored on it', async () => {
+    await t.send('/v1/batch', {
+      batch: [
+        { type: 'identify', userId: 'dup-1', traits: { nationalId: '310115199003051238', gender: 'male' } },
+        { type: 'identify', userId: 'dup-2', traits: { nationalId: '310115199003051238', gender: 'male' } },
+        { type: 'identify', userId: 'dup-3', traits: { nationalId: '11010519491231002X', gender: 'male' } },
+      ],
+    });
+    await t.drain();
+    const report = (await t.get('/api/quality')).json();
+    const id = report.fields.find((f: { field: string }) => f.field === 'nationalId');
+    // dup-1 and dup-2 share one number; clean-u1 and dup-3 share the other
+    expect(id).toMatchObject({ profiles: 4, uniqueness: 0 });
+    expect(report.fields.find((f: { field: string }) => f.field === 'gender').uniqueness).toBeNull();
+  });
+
   it('raises an alert when a source goes quiet, against its own 28-day history', async () => {
     const day = '2026-03-01';
     const history = Array.from({ length: 28 }, (_, i) => ({

@@ -17,6 +17,12 @@ export const STANDARD_FIELDS = [
 ] as const;
 export type StandardField = (typeof STANDARD_FIELDS)[number];
 
+/** Fields that identify one person: two profiles sharing a value are probably one person. */
+export const IDENTIFYING_FIELDS: ReadonlySet<StandardField> = new Set(['email', 'phone', 'nationalId']);
+
+/** Fields a person has one value of: sources disagreeing about them is an inconsistency (emails, phones and addresses may rightly be several). */
+export const SINGLE_VALUED_FIELDS: ReadonlySet<StandardField> = new Set(['name', 'firstName', 'lastName', 'birthday', 'gender', 'nationalId']);
+
 // Trait keys are compared folded (lower case, no separators), as in the field catalog.
 const KEYS: Record<StandardField, readonly string[]> = {
   email: ['email', 'emailaddress'],

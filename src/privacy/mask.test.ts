@@ -12,7 +12,8 @@ describe('maskValue', () => {
     ['a', '*'],
     [13800138000, '138****8000'],
     [null, null],
-    [{ street: 'x' }, '***'],
+    [{ street: '世纪大道100号', city: '上海市', district: '浦东新区' }, { street: '世******号', city: '上海市', district: '浦东新区' }],
+    [['13800138000'], '***'],
   ])('%s → %s', (value, masked) => {
     expect(maskValue(value)).toEqual(masked);
   });

@@ -7,6 +7,8 @@ import { classifyField } from './field-catalog.js';
  */
 export function maskValue(value: unknown): unknown {
   if (typeof value === 'number') return maskValue(String(value));
+  // An address object keeps its quasi parts (city, province…) readable; only the street is hidden.
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskField(k, v)]));
   if (typeof value !== 'string') return value === null || value === undefined ? value : '***';
   const chars = [...value];
   const at = value.lastIndexOf('@');

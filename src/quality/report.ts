@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import { freshnessRatio, qualityScore } from '../clean/anomaly.js';
+import { freshnessRatio, qualityScore, type QualityDimension } from '../clean/anomaly.js';
+import { IDENTIFYING_FIELDS, SINGLE_VALUED_FIELDS } from '../clean/traits.js';
 import type { Keyring } from '../privacy/crypto.js';
 import { maskField } from '../privacy/mask.js';
 import type { Database } from '../storage/database.js';
@@ -14,9 +15,9 @@ export interface FieldQuality {
   completeness: number;
   /** share of the values that passed their standardizer */
   validity: number;
-  /** distinct values per valid value: 1 when no two profiles share one */
-  uniqueness: number;
-  /** share of profiles, among those with the field from two or more sources, whose sources agree; null when no profile has two */
+  /** identifying fields (email, phone, national ID): share of values no other profile holds; null for other fields */
+  uniqueness: number | null;
+  /** fields a person has one value of (name, birthday, gender…): share of profiles, among those with the field from two or more sources, whose sources agree; null when not measured */
   consistency: number | null;
   /** 1 while the newest value is under a day old, falling to 0 at 30 days */
   freshness: number;
@@ -64,9 +65,21 @@ export interface QualityAlert {
 // A source that sends monthly exports is not stale after a week; one silent for a month is.
 const FRESHNESS = { freshMs: 86_400_000, staleMs: 30 * 86_400_000 };
 
+const round1 = (n: number): number => Math.round(n * 10) / 10;
+
+/** The dimensions that were measured: a field's score is over those only. */
+function measured(dims: Record<QualityDimension, number | null | undefined>): Partial<Record<QualityDimension, number>> {
+  const out: Partial<Record<QualityDimension, number>> = {};
+  for (const [k, v] of Object.entries(dims) as Array<[QualityDimension, number | null | undefined]>) if (v !== null && v !== undefined) out[k] = v;
+  return out;
+}
+
 const ratio = (part: number, whole: number): number => (whole > 0 ? part / whole : 0);
 
-type Counts = { source_id: string | null; field: string; total: string; valid: string; distinct_values: string; last_seen: Date | string };
+type Counts = { source_id: string | null; field: string; total: string; valid: string; last_seen: Date | string };
+type Shared = { source_id: string | null; field: string; total: string; shared: string };
+
+const NOT_REFUSED = sql`f.value <> 'false'::jsonb`;
 
 export function createQualityReporter(database: Database, keyring: Keyring) {
   const { db } = database;
@@ -74,29 +87,39 @@ export function createQualityReporter(database: Database, keyring: Keyring) {
     async report(workspaceId: string, now = new Date()): Promise<QualityReport> {
       // Observations are one row per (profile, source) with the fields in a map:
       // a field is valid where its entry is an index, refused where it is false.
-      const perSource = await sql<Counts>`
-        select o.source_id, f.key as field, count(*)::text as total, count(*) filter (where f.value <> 'false'::jsonb)::text as valid,
-          count(distinct f.value) filter (where f.value <> 'false'::jsonb)::text as distinct_values, max(o.seen_at) as last_seen
-        from field_observations o cross join lateral jsonb_each(o.fields) f
-        where o.workspace_id = ${workspaceId} group by o.source_id, f.key
-        union all
-        select source_id, '*', count(*)::text, count(*)::text, '0', max(seen_at)
-        from field_observations where workspace_id = ${workspaceId} group by source_id`.execute(db);
+      const observed = sql`field_observations o cross join lateral jsonb_each(o.fields) f`;
       const live = sql`exists (select 1 from profiles p where p.workspace_id = o.workspace_id and p.id = o.profile_id and p.merged_into is null)`;
+      const identifying = sql.join([...IDENTIFYING_FIELDS].map((f) => sql`${f}`));
+      const perSource = await sql<Counts>`
+        select o.source_id, f.key as field, count(*)::text as total, count(*) filter (where ${NOT_REFUSED})::text as valid, max(o.seen_at) as last_seen
+        from ${observed} where o.workspace_id = ${workspaceId} group by o.source_id, f.key
+        union all
+        select source_id, '*', count(*)::text, count(*)::text, max(seen_at)
+        from field_observations where workspace_id = ${workspaceId} group by source_id`.execute(db);
       const overall = await sql<Counts>`
         select null as source_id, f.key as field, count(distinct o.profile_id)::text as total,
-          count(distinct o.profile_id) filter (where f.value <> 'false'::jsonb)::text as valid,
-          count(distinct f.value) filter (where f.value <> 'false'::jsonb)::text as distinct_values, max(o.seen_at) as last_seen
-        from field_observations o cross join lateral jsonb_each(o.fields) f
-        where o.workspace_id = ${workspaceId} and ${live} group by f.key
+          count(distinct o.profile_id) filter (where ${NOT_REFUSED})::text as valid, max(o.seen_at) as last_seen
+        from ${observed} where o.workspace_id = ${workspaceId} and ${live} group by f.key
         union all
-        select null, '*', count(distinct profile_id)::text, count(distinct profile_id)::text, '0', max(seen_at)
+        select null, '*', count(distinct profile_id)::text, count(distinct profile_id)::text, max(seen_at)
         from field_observations o where workspace_id = ${workspaceId} and ${live}`.execute(db);
+      // Uniqueness, for identifying fields only: the share of (profile, value)
+      // pairs whose value no other profile holds. Two profiles sharing a phone
+      // are probably one person; two sharing a city are not a problem.
+      const holders = (bySource: boolean) => sql<Shared>`
+        select ${bySource ? sql`source_id` : sql`null`} as source_id, field, sum(holders)::text as total, coalesce(sum(holders) filter (where holders > 1), 0)::text as shared from (
+          select ${bySource ? sql`o.source_id,` : sql``} f.key as field, f.value, count(distinct o.profile_id) as holders
+          from ${observed} where o.workspace_id = ${workspaceId} and ${live} and ${NOT_REFUSED} and f.key in (${identifying})
+          group by ${bySource ? sql`o.source_id,` : sql``} f.key, f.value
+        ) t group by ${bySource ? sql`source_id,` : sql``} field`.execute(db);
+      const uniqueness = new Map<string, number>();
+      for (const r of [...(await holders(true)).rows, ...(await holders(false)).rows]) uniqueness.set(`${r.source_id}\u0000${r.field}`, 1 - ratio(Number(r.shared), Number(r.total)));
+      // Consistency, for fields a person has one value of: among profiles with
+      // the field from two or more sources, the share where they all agree.
       const agreement = await sql<{ field: string; multi: string; agreeing: string }>`
         select field, count(*)::text as multi, count(*) filter (where n_values = 1)::text as agreeing from (
           select o.profile_id, f.key as field, count(distinct f.value) as n_values
-          from field_observations o cross join lateral jsonb_each(o.fields) f
-          where o.workspace_id = ${workspaceId} and f.value <> 'false'::jsonb
+          from ${observed} where o.workspace_id = ${workspaceId} and ${NOT_REFUSED} and f.key in (${sql.join([...SINGLE_VALUED_FIELDS].map((f) => sql`${f}`))})
           group by o.profile_id, f.key having count(distinct o.source_id) > 1
         ) t group by field`.execute(db);
       const consistency = new Map(agreement.rows.map((r) => [r.field, ratio(Number(r.agreeing), Number(r.multi))]));
@@ -106,24 +129,15 @@ export function createQualityReporter(database: Database, keyring: Keyring) {
           .filter((r) => r.field !== '*')
           .map((r) => {
             const total = Number(r.total);
-            const valid = Number(r.valid);
             const lastSeen = new Date(r.last_seen);
             const dims = {
               completeness: Math.min(1, ratio(total, known.get(r.source_id) ?? 0)),
-              validity: ratio(valid, total),
-              uniqueness: valid > 0 ? Number(r.distinct_values) / valid : 1,
+              validity: ratio(Number(r.valid), total),
+              uniqueness: uniqueness.get(`${r.source_id}\u0000${r.field}`) ?? null,
               consistency: r.source_id === null ? (consistency.get(r.field) ?? null) : null,
               freshness: freshnessRatio(now.getTime() - lastSeen.getTime(), FRESHNESS),
             };
-            const { consistency: agree, ...rest } = dims;
-            return {
-              field: r.field,
-              source: r.source_id,
-              profiles: total,
-              ...dims,
-              lastSeenAt: lastSeen.toISOString(),
-              score: Math.round(qualityScore(agree === null ? rest : { ...rest, consistency: agree }) * 10) / 10,
-            };
+            return { field: r.field, source: r.source_id, profiles: total, ...dims, lastSeenAt: lastSeen.toISOString(), score: round1(qualityScore(measured(dims))) };
           })
           .sort((a, b) => (a.source ?? '').localeCompare(b.source ?? '') || a.field.localeCompare(b.field));
       };
@@ -133,14 +147,14 @@ export function createQualityReporter(database: Database, keyring: Keyring) {
         const values = fields.map(pick).filter((v): v is number => v !== null);
         return values.length > 0 ? values.reduce((a, b) => a + b, 0) / values.length : undefined;
       };
-      const score = fields.length === 0 ? 100 : qualityScore({
+      const score = fields.length === 0 ? 100 : qualityScore(measured({
         completeness: mean((f) => f.completeness),
         validity: mean((f) => f.validity),
         uniqueness: mean((f) => f.uniqueness),
         consistency: mean((f) => f.consistency),
         freshness: mean((f) => f.freshness),
-      });
-      return { score: Math.round(score * 10) / 10, profiles, fields, bySource: build(perSource.rows), generatedAt: now.toISOString() };
+      }));
+      return { score: round1(score), profiles, fields, bySource: build(perSource.rows), generatedAt: now.toISOString() };
     },
 
     async issues(workspaceId: string, filter: { field?: string; source?: string; type?: string; limit: number }): Promise<QualityIssue[]> {

@@ -18,8 +18,10 @@ const FieldQuality = Type.Object({
   profiles: Type.Integer({ description: 'profiles with a value for the field' }),
   completeness: Ratio("share of the source's profiles that have the field"),
   validity: Ratio('share of the values that passed their standardizer'),
-  uniqueness: Ratio('distinct values per valid value: 1 when no two profiles share one'),
-  consistency: Type.Union([Ratio('share of profiles whose sources agree, among those with the field from two or more sources'), Type.Null()]),
+  uniqueness: Type.Union([Ratio('share of values no other profile holds'), Type.Null()], { description: 'identifying fields (email, phone, nationalId) only' }),
+  consistency: Type.Union([Ratio('share of profiles whose sources agree, among those with the field from two or more sources'), Type.Null()], {
+    description: 'fields a person has one value of (name, firstName, lastName, birthday, gender, nationalId), across sources only',
+  }),
   freshness: Ratio('1 while the newest value is less than a day old, falling linearly to 0 at 30 days'),
   lastSeenAt: Type.String({ format: 'date-time' }),
   score: Type.Number({ minimum: 0, maximum: 100 }),

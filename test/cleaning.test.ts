@@ -51,6 +51,27 @@ describe.each(backends)('cleaning in the pipeline on $name', (backend) => {
     expect(byPhone.records).toEqual(expect.arrayContaining([{ source: 'pos', id: 'P-77' }]));
   });
 
+  it('an import refuses, by line and column, a row it could link to nobody, and reads dates in the source’s order', async () => {
+    const customers = await upload('source=kiosk&kind=customers&filename=kiosk.csv', 'name,phone,email\n王芳,12345,\n李雷,12345,lilei@example.com\n韩梅梅,,not-an-email\n');
+    expect(customers.statusCode, customers.body).toBe(201);
+    expect(customers.json()).toMatchObject({ imported: 1, rejected: 2 });
+    expect(customers.json().rejects).toEqual([
+      { line: 2, column: 'phone', reason: expect.stringMatching(/no id and no other usable email or phone/) },
+      { line: 4, column: 'email', reason: expect.stringMatching(/no id and no other usable email or phone/) },
+    ]);
+
+    const orders = 'order_id,phone,date,amount\nK1,13800138000,03/05/2026,10\n';
+    const ambiguous = await upload('source=kiosk&kind=orders&filename=o1.csv', orders);
+    expect(ambiguous.json().rejects).toEqual([{ line: 2, column: 'date', reason: expect.stringMatching(/ambiguous.*date order/) }]);
+    expect((await admin('PUT', '/api/sources/kiosk/cleaning', { dateOrder: 'dmy' })).statusCode).toBe(200);
+    const read = await upload('source=kiosk&kind=orders&filename=o2.csv', orders);
+    expect(read.json()).toMatchObject({ imported: 1, rejected: 0 });
+    await t.drain();
+    const buyer = await profileBy('phone=13800138000');
+    const events = (await t.get(`/api/profiles/${buyer.id}/events`)).json().events;
+    expect(events.find((e: { event: string }) => e.event === 'Order Completed')).toMatchObject({ timestamp: '2026-05-03T00:00:00.000Z', properties: { order_id: 'K1' } });
+  });
+
   it('refuses an impossible value without losing it: the profile keeps its good value, the lineage keeps the original', async () => {
     await t.send('/v1/identify', { userId: 'clean-u1', traits: { phone: '12345', birthday: '1990-02-30', nationalId: NATIONAL_ID } });
     await t.drain();
@@ -82,7 +103,7 @@ describe.each(backends)('cleaning in the pipeline on $name', (backend) => {
       ],
     });
     await t.drain();
-    const issues = (await t.get('/api/quality/issues?field=phone')).json().issues;
+    const issues = (await t.get('/api/quality/issues?field=phone&source=default')).json().issues;
     expect(issues).toEqual([expect.objectContaining({ source: 'default', field: 'phone', severity: 'error', count: 1, code: 'phone.too_short', examples: [expect.objectContaining({ value: '1***5' })] })]);
     const typo = (await t.get('/api/quality/issues?type=email.domain_typo')).json().issues;
     expect(typo).toEqual([expect.objectContaining({ field: 'email', severity: 'warning', examples: [expect.objectContaining({ value: 'l***@gmial.com', suggestion: 'l***@gmail.com' })] })]);
@@ -94,8 +115,8 @@ describe.each(backends)('cleaning in the pipeline on $name', (backend) => {
     expect(report.score).toBeGreaterThan(0);
     expect(report.score).toBeLessThanOrEqual(100);
     const email = report.fields.find((f: { field: string }) => f.field === 'email');
-    // three profiles gave an email; one was not an email at all
-    expect(email).toMatchObject({ source: null, profiles: 3, validity: 2 / 3 });
+    // four profiles gave an email (clean-u1, the kiosk's 李雷, clean-u2, clean-u3); one was not an email at all
+    expect(email).toMatchObject({ source: null, profiles: 4, validity: 3 / 4 });
     const posName = report.bySource.find((f: { source: string; field: string }) => f.source === 'pos' && f.field === 'name');
     expect(posName).toMatchObject({ profiles: 1, completeness: 1, validity: 1 });
     const name = report.fields.find((f: { field: string }) => f.field === 'name');

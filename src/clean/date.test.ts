@@ -482,3 +482,22 @@ describe('standardizeDate: Excel serials agree with Date arithmetic', () => {
     }
   });
 });
+
+describe('parseDate with the source’s order', () => {
+  it.each([
+    ['03/05/2024', 'dmy', '2024-05-03T00:00:00.000Z'],
+    ['03/05/2024', 'mdy', '2024-03-05T00:00:00.000Z'],
+    ['03.05.2024 14:30', 'dmy', '2024-05-03T14:30:00.000Z'],
+    // a part above 12 can only be the day, whatever the order says
+    ['25/12/2024', 'mdy', '2024-12-25T00:00:00.000Z'],
+    ['12/25/2024', 'dmy', '2024-12-25T00:00:00.000Z'],
+    ['05/05/2024', 'mdy', '2024-05-05T00:00:00.000Z'],
+  ] as const)('%s (%s) → %s', (text, order, iso) => {
+    const result = parseDate(text, order);
+    expect(result.ok && result.value.toISOString()).toBe(iso);
+  });
+
+  it('without an order the same text stays ambiguous', () => {
+    expect(parseDate('03/05/2024')).toEqual({ ok: false, issue: 'date.ambiguous' });
+  });
+});

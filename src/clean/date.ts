@@ -37,8 +37,8 @@ const YMD = /^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[\s
 const COMPACT = /^(\d{4})(\d{2})(\d{2})$/;
 const DMY_OR_MDY = /^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$/;
 
-/** A timestamp (order time, event time) as a Date in UTC; zone-less values are taken as UTC. */
-export function parseDate(input: string | Date): DateResult {
+/** A timestamp (order time, event time) as a Date in UTC; zone-less values are taken as UTC. `order` is the source's way of writing `03/05/2024`; without it that is ambiguous. */
+export function parseDate(input: string | Date, order?: DateOrder): DateResult {
   if (input instanceof Date) return Number.isNaN(input.getTime()) ? { ok: false, issue: 'date.unparseable' } : { ok: true, value: input };
   const text = input.normalize('NFKC').trim();
   if (text === '') return { ok: false, issue: 'date.empty' };
@@ -54,8 +54,9 @@ export function parseDate(input: string | Date): DateResult {
   if (m) {
     const a = Number(m[1]);
     const b = Number(m[2]);
-    if (a <= 12 && b <= 12 && a !== b) return { ok: false, issue: 'date.ambiguous' };
-    const [day, month] = a > 12 ? [a, b] : [b, a];
+    if (a <= 12 && b <= 12 && a !== b && order === undefined) return { ok: false, issue: 'date.ambiguous' };
+    // A part above 12 can only be the day, whatever the source's order says.
+    const [day, month] = a > 12 || (order === 'dmy' && b <= 12) ? [a, b] : [b, a];
     return build(Number(m[3]), month, day, Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0));
   }
   return { ok: false, issue: 'date.unparseable' };

@@ -3,6 +3,7 @@ import type { JunkIdFilter } from '../clean/junk-ids.js';
 import type { Database } from '../storage/database.js';
 import type { EventLogWriter } from './event-log.js';
 import { mapColumns, type ColumnMapping, type ImportField, type ImportKind } from './import-columns.js';
+import { cleanContextFor } from './cleaning-settings.js';
 import { readRows, type ImportFormat } from './import-reader.js';
 import { rowToMessage, type ImportRow } from './import-rows.js';
 import { validateMessage, type TrackingMessage } from './messages.js';
@@ -114,6 +115,9 @@ export async function runImport(deps: ImportDeps, request: ImportRequest, input:
   const { database, eventLog, junk } = deps;
   const { workspaceId, source, kind, format } = request;
   await ensureSource(database, workspaceId, source);
+  // The pipeline cleans the rows; the import only needs the source's countries
+  // and date order to refuse, with their line, rows it could never use.
+  const cleaning = await cleanContextFor(database.db, workspaceId, source, new Date());
   const summary: ImportSummary = {
     id: randomUUID(),
     status: 'running',
@@ -202,7 +206,7 @@ export async function runImport(deps: ImportDeps, request: ImportRequest, input:
           router = new RowRouter(mapping.columns, request);
         }
         const row = router.route(item.values);
-        const built = rowToMessage(kind, source, row);
+        const built = rowToMessage(kind, source, row, cleaning);
         if (!built.ok) {
           reject(item.line, router.headerFor(built.column), built.reason);
         } else {

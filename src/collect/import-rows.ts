@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
 import { parseDate } from '../clean/date.js';
+import { standardizeEmail } from '../clean/email.js';
+import { standardizePhone } from '../clean/phone.js';
+import type { CleanContext } from '../clean/settings.js';
 import type { ImportField, ImportKind } from './import-columns.js';
 
 /** One row of a file, by standard field (mapped columns) and by header (the rest). */
@@ -74,7 +77,29 @@ const CUSTOMER_TRAITS: ReadonlyArray<[ImportField, string]> = [
   ['address', 'address'], ['postal_code', 'postalCode'], ['company', 'company'], ['created_at', 'createdAt'],
 ];
 
-function customer(source: string, row: ImportRow): RowResult {
+/**
+ * A row without a record id must be found by its email or phone; when every
+ * one it has fails its standardizer, the pipeline could link it to nobody, so
+ * it is refused here, naming the column, rather than kept as an orphan.
+ */
+function unusableContact(id: string | undefined, contact: { email?: unknown; phone?: unknown }, context: CleanContext): [string, string] | null {
+  if (id) return null;
+  const problems: Array<[string, string]> = [];
+  if (contact.email !== undefined) {
+    const email = standardizeEmail(contact.email);
+    if (email.ok) return null;
+    problems.push(['email', email.reason]);
+  }
+  if (contact.phone !== undefined) {
+    const phone = standardizePhone(contact.phone, { countries: context.countries });
+    if (phone.ok) return null;
+    problems.push(['phone', phone.reason]);
+  }
+  const [column, reason] = problems[0] ?? ['id', 'no identifier'];
+  return [column, `${reason}; the row has no id and no other usable email or phone`];
+}
+
+function customer(source: string, row: ImportRow, context: CleanContext): RowResult {
   const id = text(row.fields.id);
   const traits: Record<string, unknown> = {};
   for (const [field, trait] of CUSTOMER_TRAITS) {
@@ -83,6 +108,8 @@ function customer(source: string, row: ImportRow): RowResult {
   }
   Object.assign(traits, customTexts(row.custom));
   if (!id && !traits.email && !traits.phone) return fail('id', 'no identifier: the row has no id, email or phone');
+  const unusable = unusableContact(id, traits, context);
+  if (unusable) return fail(...unusable);
   return {
     ok: true,
     message: { type: 'identify', messageId: rowMessageId(source, 'customers', id, traits), traits, context: customerRecord(source, id) },
@@ -125,32 +152,35 @@ function itemsOf(row: ImportRow): { items?: unknown[]; problem?: [string, string
   return { items: [item] };
 }
 
-function timestampOf(row: ImportRow, required: boolean): { timestamp?: string; problem?: [string, string] } {
+function timestampOf(row: ImportRow, required: boolean, context: CleanContext): { timestamp?: string; problem?: [string, string] } {
   const raw = row.fields.date;
   if (raw === undefined || text(raw) === undefined) return required ? { problem: ['date', 'date is missing: an order needs its date'] } : {};
-  const parsed = parseDate(raw instanceof Date ? raw : String(raw));
+  const parsed = parseDate(raw instanceof Date ? raw : String(raw), context.dateOrder);
   if (!parsed.ok) {
-    const why = parsed.issue === 'date.ambiguous' ? 'is ambiguous (day and month could be swapped): write it as YYYY-MM-DD' : 'is not a date';
+    const why = parsed.issue === 'date.ambiguous' ? 'is ambiguous (day and month could be swapped): write it as YYYY-MM-DD, or set the source\'s date order (PUT /api/sources/:id/cleaning)' : 'is not a date';
     return { problem: ['date', `date ${why}`] };
   }
   return { timestamp: parsed.value.toISOString() };
 }
 
 /** Who an order or feedback row is about: the customer's record id and/or contact details, as message context. */
-function customerOf(source: string, row: ImportRow): { customerId: string | undefined; contact: Record<string, string>; context: Record<string, unknown> } | null {
+function customerOf(source: string, row: ImportRow, cleaning: CleanContext): { customerId: string | undefined; contact: Record<string, string>; context: Record<string, unknown> } | { problem: [string, string] } | null {
   const customerId = text(row.fields.customer_id);
   const contact = contactTraits(row.fields);
   if (!customerId && !contact.email && !contact.phone) return null;
+  const unusable = unusableContact(customerId, contact, cleaning);
+  if (unusable) return { problem: unusable };
   return { customerId, contact, context: { ...customerRecord(source, customerId), ...(Object.keys(contact).length > 0 ? { traits: contact } : {}) } };
 }
 
 const NO_CUSTOMER = 'no identifier: the row has no customer id, email or phone';
 
-function order(source: string, row: ImportRow): RowResult {
-  const customer = customerOf(source, row);
+function order(source: string, row: ImportRow, context: CleanContext): RowResult {
+  const customer = customerOf(source, row, context);
   if (!customer) return fail('customer_id', NO_CUSTOMER);
+  if ('problem' in customer) return fail(...customer.problem);
   const { customerId, contact } = customer;
-  const when = timestampOf(row, true);
+  const when = timestampOf(row, true, context);
   if (when.problem) return fail(...when.problem);
   const properties: Record<string, unknown> = {};
   const orderId = text(row.fields.order_id);
@@ -179,11 +209,12 @@ function order(source: string, row: ImportRow): RowResult {
   return { ok: true, message };
 }
 
-function feedback(source: string, row: ImportRow): RowResult {
-  const customer = customerOf(source, row);
+function feedback(source: string, row: ImportRow, context: CleanContext): RowResult {
+  const customer = customerOf(source, row, context);
   if (!customer) return fail('customer_id', NO_CUSTOMER);
+  if ('problem' in customer) return fail(...customer.problem);
   const { customerId, contact } = customer;
-  const when = timestampOf(row, false);
+  const when = timestampOf(row, false, context);
   if (when.problem) return fail(...when.problem);
   const properties: Record<string, unknown> = {};
   if (text(row.fields.nps) !== undefined) {
@@ -228,8 +259,8 @@ function feedback(source: string, row: ImportRow): RowResult {
  * orders → Order Completed; feedback → Survey Responded or Feedback Submitted),
  * or the column and reason it was refused.
  */
-export function rowToMessage(kind: ImportKind, source: string, row: ImportRow): RowResult {
-  if (kind === 'customers') return customer(source, row);
-  if (kind === 'orders') return order(source, row);
-  return feedback(source, row);
+export function rowToMessage(kind: ImportKind, source: string, row: ImportRow, context: CleanContext): RowResult {
+  if (kind === 'customers') return customer(source, row, context);
+  if (kind === 'orders') return order(source, row, context);
+  return feedback(source, row, context);
 }

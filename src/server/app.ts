@@ -21,7 +21,7 @@ import { catalogRoutes } from './catalog-routes.js';
 import { sourcesRoutes } from './sources-routes.js';
 import { webhookRoutes } from './webhook-routes.js';
 import { qualityRoutes } from './quality-routes.js';
-import { createCleaningSettingsStore } from '../quality/settings-store.js';
+import { createCleaningSettingsStore } from '../collect/cleaning-settings.js';
 import { createQualityReporter } from '../quality/report.js';
 
 declare module 'fastify' {

@@ -6,7 +6,7 @@ import { identityIndex } from '../identity/graph-store.js';
 import type { Keyring } from '../privacy/crypto.js';
 import { decodeCursor, type ProfileStore } from '../profiles/store.js';
 import { cleanContext } from '../clean/settings.js';
-import type { CleaningSettingsStore } from '../quality/settings-store.js';
+import type { CleaningSettingsStore } from '../collect/cleaning-settings.js';
 import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
 
@@ -70,6 +70,7 @@ const LineageEntry = Type.Object({
 });
 
 export const profilesRoutes: FastifyPluginAsync<ProfilesRoutesDeps> = async (app, { auth, store, keyring, settings }) => {
+  // A phone looked up in national format is read as the workspace's sources would write it.
   async function countriesOf(workspaceId: string): Promise<readonly string[]> {
     return cleanContext(await settings.workspace(workspaceId), {}, new Date()).countries;
   }

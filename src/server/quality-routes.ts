@@ -1,12 +1,11 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { isCountryCode } from '../clean/country.js';
-import { cleanContext } from '../clean/settings.js';
 import { cleanTraits, STANDARD_FIELDS } from '../clean/traits.js';
 import { sourceNameProblem } from '../collect/sources.js';
 import { auditQuality } from '../quality/audit.js';
 import type { QualityReporter } from '../quality/report.js';
-import type { CleaningSettingsStore } from '../quality/settings-store.js';
+import type { CleaningSettingsStore } from '../collect/cleaning-settings.js';
 import type { Database } from '../storage/database.js';
 import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
@@ -218,9 +217,8 @@ export const qualityRoutes: FastifyPluginAsync<QualityRoutesDeps> = async (app, 
     },
   }, async (request) => {
     const { traits, source } = request.body as { traits: Record<string, unknown>; source?: string };
-    const sourceSettings = source ? await settings.source(request.caller.workspaceId, source) : {};
-    if (sourceSettings === null) throw new ApiError('CUSTODIAN_NOT_FOUND', `no source ${source}`, 'source');
-    const context = cleanContext(await settings.workspace(request.caller.workspaceId), sourceSettings, new Date());
+    if (source !== undefined && (await settings.source(request.caller.workspaceId, source)) === null) throw new ApiError('CUSTODIAN_NOT_FOUND', `no source ${source}`, 'source');
+    const context = await settings.context(request.caller.workspaceId, source ?? '');
     const { lineage, derived, traits: cleaned } = cleanTraits(traits, context);
     return { traits: cleaned, derived, lineage: lineage.map((entry) => ({ ...entry })) };
   });

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import type { JunkIdFilter } from '../clean/junk-ids.js';
-import { cleanContext, type CleanContext, type SourceCleaning, type WorkspaceCleaning } from '../clean/settings.js';
+import type { CleanContext } from '../clean/settings.js';
+import { cleanContextFor } from '../collect/cleaning-settings.js';
 import type { TrackingMessage } from '../collect/messages.js';
 import { keysOfBatch, planBatch, type IncomingMessage } from '../identity/graph.js';
 import { applyPlan, loadSnapshot } from '../identity/graph-store.js';
@@ -117,18 +118,12 @@ export async function processBatch(deps: PipelineDeps, limit = 500): Promise<Bat
   });
 }
 
-/** The cleaning context of every (workspace, source) in a batch: two small reads, so a settings change applies from the next batch. */
+/** The cleaning context of every (workspace, source) in a batch, read in the batch: a settings change applies from the next one. */
 async function loadCleanContexts(tx: Transaction<Schema>, pending: ReadonlyArray<{ workspace_id: string; source_id: string }>, now: Date): Promise<Map<string, CleanContext>> {
-  const workspaceIds = [...new Set(pending.map((p) => p.workspace_id))];
-  const sourceIds = [...new Set(pending.map((p) => p.source_id))];
-  const workspaces = await tx.selectFrom('workspaces').select(['id', 'settings']).where('id', 'in', workspaceIds).execute();
-  const sources = await tx.selectFrom('sources').select(['workspace_id', 'id', 'settings']).where('workspace_id', 'in', workspaceIds).where('id', 'in', sourceIds).execute();
-  const workspaceSettings = new Map(workspaces.map((w) => [w.id, ((w.settings as Record<string, unknown>).cleaning ?? {}) as WorkspaceCleaning]));
-  const sourceSettings = new Map(sources.map((s) => [`${s.workspace_id}\u0000${s.id}`, (s.settings ?? {}) as SourceCleaning]));
   const contexts = new Map<string, CleanContext>();
   for (const p of pending) {
     const key = `${p.workspace_id}\u0000${p.source_id}`;
-    if (!contexts.has(key)) contexts.set(key, cleanContext(workspaceSettings.get(p.workspace_id) ?? {}, sourceSettings.get(key) ?? {}, now));
+    if (!contexts.has(key)) contexts.set(key, await cleanContextFor(tx, p.workspace_id, p.source_id, now));
   }
   return contexts;
 }

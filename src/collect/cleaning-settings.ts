@@ -1,11 +1,23 @@
-import { sql } from 'kysely';
-import type { SourceCleaning, WorkspaceCleaning } from '../clean/settings.js';
+import { sql, type Kysely } from 'kysely';
+import { cleanContext, type CleanContext, type SourceCleaning, type WorkspaceCleaning } from '../clean/settings.js';
 import type { Database } from '../storage/database.js';
+import type { Schema } from '../storage/schema.js';
+
+/**
+ * The context a source's values are cleaned in: its settings, then the
+ * workspace's. `executor` lets the pipeline read inside its batch transaction.
+ */
+export async function cleanContextFor(executor: Kysely<Schema>, workspaceId: string, sourceId: string, now: Date): Promise<CleanContext> {
+  const workspace = await executor.selectFrom('workspaces').select('settings').where('id', '=', workspaceId).executeTakeFirst();
+  const source = await executor.selectFrom('sources').select('settings').where('workspace_id', '=', workspaceId).where('id', '=', sourceId).executeTakeFirst();
+  return cleanContext(((workspace?.settings as Record<string, unknown> | undefined)?.cleaning ?? {}) as WorkspaceCleaning, (source?.settings ?? {}) as SourceCleaning, now);
+}
 
 /** Where the cleaning policy lives: the workspace's under settings.cleaning, each source's in its own settings. */
 export function createCleaningSettingsStore(database: Database) {
   const { db } = database;
   return {
+    context: (workspaceId: string, sourceId: string, now = new Date()) => cleanContextFor(db, workspaceId, sourceId, now),
     async workspace(workspaceId: string): Promise<WorkspaceCleaning> {
       const row = await db.selectFrom('workspaces').select('settings').where('id', '=', workspaceId).executeTakeFirst();
       return ((row?.settings as Record<string, unknown> | undefined)?.cleaning ?? {}) as WorkspaceCleaning;

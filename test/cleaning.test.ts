@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEventLogWriter } from '../src/collect/event-log.js';
+import type { TrackingMessage } from '../src/collect/messages.js';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from './helpers/app.js';
 import { backends } from './helpers/backends.js';
 
@@ -39,6 +41,8 @@ describe.each(backends)('cleaning in the pipeline on $name', (backend) => {
       firstName: '伟',
       country: 'CN',
     });
+    const row = await t.database.db.selectFrom('profiles').select('derived_traits').where('id', '=', profile.id).executeTakeFirstOrThrow();
+    expect([...row.derived_traits].sort()).toEqual(['country', 'firstName', 'lastName']);
   });
 
   it('links records on standardized values: a till export writing the phone another way joins the same profile', async () => {
@@ -166,6 +170,41 @@ describe.each(backends)('cleaning in the pipeline on $name', (backend) => {
     // dup-1 and dup-2 share one number; clean-u1 and dup-3 share the other
     expect(id).toMatchObject({ profiles: 4, uniqueness: 0 });
     expect(report.fields.find((f: { field: string }) => f.field === 'gender').uniqueness).toBeNull();
+  });
+
+  it('two workspaces sending the same messageId in one batch keep their own events, lineage and issues', async () => {
+    await t.database.db.insertInto('workspaces').values({ id: 'other', name: 'other', settings: '{}' }).execute();
+    await t.database.db.insertInto('sources').values({ workspace_id: 'other', id: 'default', name: 'default', write_key_hash: null }).execute();
+    const at = new Date().toISOString();
+    const message = (userId: string, traits: Record<string, unknown>): TrackingMessage => ({ type: 'identify', messageId: 'same-id', userId, traits, timestamp: at, receivedAt: at });
+    const log = createEventLogWriter(t.database, t.keyring);
+    await log.append('default', 'default', [message('tenant-a', { email: ' Alice@A.example ' })]);
+    await log.append('other', 'default', [message('tenant-b', { email: 'Bob@B.example', phone: 'bad-phone' })]);
+    await t.drain();
+    const alice = await profileBy('userId=tenant-a');
+    expect(alice.traits).toEqual({ email: 'alice@a.example' });
+    const events = (await t.get(`/api/profiles/${alice.id}/events`)).json().events;
+    expect(events).toEqual([expect.objectContaining({ messageId: 'same-id', userId: 'tenant-a' })]);
+    const lineage = (await t.get(`/api/profiles/${alice.id}/lineage`)).json().entries;
+    expect(lineage).toEqual([expect.objectContaining({ field: 'email', original: ' Alice@A.example ' })]);
+    const issues = (await t.get('/api/quality/issues?limit=1000')).json().issues as Array<{ examples: Array<{ messageId: string }> }>;
+    expect(issues.flatMap((i) => i.examples).some((e) => e.messageId === 'same-id')).toBe(false);
+  });
+
+  it('freshness is the age of the field’s newest value, not of the profile’s latest activity', async () => {
+    await t.database.db.insertInto('sources').values({ workspace_id: 'default', id: 'legacy', name: 'legacy', write_key_hash: null }).execute();
+    const old = new Date(Date.now() - 40 * 86_400_000).toISOString();
+    const now = new Date().toISOString();
+    const log = createEventLogWriter(t.database, t.keyring);
+    await log.append('default', 'legacy', [
+      { type: 'identify', messageId: 'legacy-1', userId: 'legacy-u', traits: { email: 'old@example.com', plan: 'basic' }, timestamp: old, receivedAt: old },
+      { type: 'track', messageId: 'legacy-2', userId: 'legacy-u', event: 'Page Viewed', properties: {}, context: { traits: { plan: 'pro' } }, timestamp: now, receivedAt: now },
+    ]);
+    await t.drain();
+    const report = (await t.get('/api/quality')).json();
+    const email = report.bySource.find((f: { source: string; field: string }) => f.source === 'legacy' && f.field === 'email');
+    expect(email).toMatchObject({ profiles: 1, freshness: 0 });
+    expect(Math.abs(Date.parse(email.lastSeenAt) - Date.parse(old))).toBeLessThan(1000);
   });
 
   it('raises an alert when a source goes quiet, against its own 28-day history', async () => {

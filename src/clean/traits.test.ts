@@ -92,8 +92,28 @@ describe('cleanTraits', () => {
     expect(out.derived).toEqual({ name: 'John McDonald' });
   });
 
+  it('cleans every key a field is given under, so a bad second spelling cannot slip through', () => {
+    const out = cleanTraits({ mobile: '139 0013 9000', phone: '12345', Email: 'A@B.CO' }, context);
+    expect(out.traits).toEqual({ mobile: '+8613900139000', Email: 'a@b.co' });
+    expect(out.lineage).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'phone', kind: 'refused', original: '12345' })]));
+    // observed once per field: under the first key
+    expect(out.observations).toEqual([{ field: 'phone', valid: true, value: '+8613900139000' }, { field: 'email', valid: true, value: 'a@b.co' }]);
+  });
+
+  it('keeps a trait named __proto__ as an own property', () => {
+    const input = JSON.parse('{"__proto__": "x", "plan": "pro"}') as Record<string, unknown>;
+    const out = cleanTraits(input, context);
+    expect(Object.keys(out.traits)).toEqual(['__proto__', 'plan']);
+    expect(Object.getPrototypeOf(out.traits)).toBe(Object.prototype);
+  });
+
   it('checks age and createdAt', () => {
     expect(cleanTraits({ age: '35', createdAt: '2024-03-05 14:30' }, context).traits).toEqual({ age: 35, createdAt: '2024-03-05T14:30:00.000Z' });
     expect(cleanTraits({ age: 300 }, context).lineage[0]).toMatchObject({ kind: 'refused', issue: 'age.out_of_range' });
+    expect(cleanTraits({ createdAt: 1700000000 }, context).traits).toEqual({ createdAt: '2023-11-14T22:13:20.000Z' });
+    expect(cleanTraits({ createdAt: '1700000000123' }, context).traits).toEqual({ createdAt: '2023-11-14T22:13:20.123Z' });
+    const dmy = cleanContext({}, { dateOrder: 'dmy' }, now);
+    expect(cleanTraits({ createdAt: '03/05/2024 09:30' }, dmy).traits).toEqual({ createdAt: '2024-05-03T09:30:00.000Z' });
+    expect(cleanTraits({ createdAt: '03/05/2024' }, context).lineage[0]).toMatchObject({ kind: 'refused', issue: 'date.ambiguous' });
   });
 });

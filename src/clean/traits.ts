@@ -48,6 +48,11 @@ function fold(key: string): string {
   return key.toLowerCase().replace(/[\s_\-.]/g, '');
 }
 
+/** The trait keys (folded: lower case, no separators) a standard field is recognised by. */
+export function keysOfStandardField(field: StandardField): readonly string[] {
+  return KEYS[field];
+}
+
 /** The standard field a trait key stands for, if any. */
 export function standardFieldOf(key: string): StandardField | undefined {
   return FIELD_OF_KEY.get(fold(key));
@@ -107,25 +112,29 @@ export function cleanTraits(input: Record<string, unknown>, context: CleanContex
     if (field && !present.has(field)) present.set(field, key);
   }
 
+  const validFields = new Set<StandardField>();
+
   /** Record a standardizer's outcome under `key`; the standardized value, or undefined when refused or empty. */
   const apply = <T>(key: string, field: StandardField, original: unknown, outcome: Cleaned<T>, shown: (v: T) => unknown, index: (v: T) => string): T | undefined => {
+    // A field given under two keys (`phone` and `mobile`) is cleaned under both, observed once.
+    const observed = present.get(field) === key;
     if (!outcome.ok) {
       if (EMPTY_ISSUE.test(outcome.issue)) return undefined;
       lineage.push({ field: key, kind: 'refused', original, issue: outcome.issue, reason: outcome.reason });
-      observations.push({ field, valid: false });
+      if (observed) observations.push({ field, valid: false });
       return undefined;
     }
     const value = shown(outcome.value);
-    traits[key] = value;
+    setOwn(traits, key, value);
+    validFields.add(field);
     if (outcome.rules.length > 0) lineage.push({ field: key, kind: 'standardized', original, value, rules: outcome.rules });
     for (const flag of outcome.flags) lineage.push(flagEntry(key, original, flag));
-    observations.push({ field, valid: true, value: index(outcome.value) });
+    if (observed) observations.push({ field, valid: true, value: index(outcome.value) });
     return outcome.value;
   };
   const derive = (field: StandardField, value: unknown, from: string) => {
-    const given = present.get(field);
     // A field the message gave validly is not derived; one it gave but we refused may be.
-    if ((given !== undefined && traits[given] !== undefined) || value === undefined || value === '' || field in derived) return;
+    if (validFields.has(field) || value === undefined || value === '' || field in derived) return;
     derived[field] = value;
     lineage.push({ field, kind: 'derived', value, derivedFrom: from });
   };
@@ -133,12 +142,13 @@ export function cleanTraits(input: Record<string, unknown>, context: CleanContex
   const results: Partial<Record<StandardField, unknown>> = {};
   for (const [key, original] of Object.entries(input)) {
     const field = standardFieldOf(key);
-    // Only the first key of a field is standardized; nulls pass through (Segment uses them to clear a trait).
-    if (!field || present.get(field) !== key || original === null) {
-      traits[key] = original;
+    // Nulls pass through: Segment uses them to clear a trait.
+    if (!field || original === null) {
+      setOwn(traits, key, original);
       continue;
     }
-    results[field] = cleanField(field, key, original, input, context, apply);
+    const result = cleanField(field, key, original, input, context, apply);
+    if (present.get(field) === key) results[field] = result;
   }
 
   // Fill from evidence in the same message, recording where each value came from.
@@ -170,8 +180,21 @@ export function cleanTraits(input: Record<string, unknown>, context: CleanContex
   return { traits, derived, lineage, observations };
 }
 
+/** Assign an own property, even `__proto__` (a CSV header can be anything). */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
 function flagEntry(field: string, original: unknown, flag: CleanFlag): LineageEntry {
   return { field, kind: 'flagged', original, flag: flag.code, ...(flag.suggestion !== undefined ? { suggestion: flag.suggestion } : {}) };
+}
+
+/** A Unix time in seconds (10 digits) or milliseconds (13), as systems export sign-up times, → ISO 8601; else undefined. */
+function epochOf(raw: unknown): string | undefined {
+  const text = typeof raw === 'number' && Number.isInteger(raw) ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
+  if (!/^\d{10}(\d{3})?$/.test(text)) return undefined;
+  return new Date(text.length === 10 ? Number(text) * 1000 : Number(text)).toISOString();
 }
 
 /**
@@ -219,8 +242,10 @@ function cleanField(field: StandardField, key: string, original: unknown, input:
     case 'birthday':
       return apply(key, field, original, standardizeDate(original, { order: context.dateOrder, kind: 'birthday', now: context.now }), same, same);
     case 'createdAt': {
+      const epoch = epochOf(original);
+      if (epoch !== undefined) return apply(key, field, original, cleanValue(epoch, ['date.epoch']), same, same);
       if (original instanceof Date || typeof original === 'string') {
-        const parsed = parseDate(original);
+        const parsed = parseDate(original, context.dateOrder);
         const outcome: Cleaned<string> = parsed.ok
           ? { ok: true, value: parsed.value.toISOString(), rules: parsed.value.toISOString() === original ? [] : ['date.iso'], flags: [] }
           : { ok: false, issue: parsed.issue, reason: `createdAt is not a date (${parsed.issue})` };

@@ -40,7 +40,7 @@ export async function loadSnapshot(tx: Tx, keyring: Keyring, workspaceId: string
       .execute();
     for (const p of found) {
       const secret = p.secret_traits ? keyring.decryptJson<Record<string, unknown>>(p.secret_traits) : null;
-      profiles.set(p.id, { id: p.id, traits: joinClasses(p.traits, secret), createdAt: p.created_at, updatedAt: p.updated_at, lastSeenAt: p.last_seen_at });
+      profiles.set(p.id, { id: p.id, traits: joinClasses(p.traits, secret), derived: new Set(p.derived_traits), createdAt: p.created_at, updatedAt: p.updated_at, lastSeenAt: p.last_seen_at });
     }
   }
   return { owners, profiles };
@@ -59,6 +59,7 @@ export async function applyPlan(tx: Tx, keyring: Keyring, workspaceId: string, p
         created_at: p.createdAt,
         updated_at: p.updatedAt,
         last_seen_at: p.lastSeenAt,
+        derived_traits: [...(p.derived ?? [])],
         merged_into: null,
       };
     });
@@ -71,6 +72,7 @@ export async function applyPlan(tx: Tx, keyring: Keyring, workspaceId: string, p
           secret_traits: eb.ref('excluded.secret_traits'),
           updated_at: eb.ref('excluded.updated_at'),
           last_seen_at: eb.ref('excluded.last_seen_at'),
+          derived_traits: eb.ref('excluded.derived_traits'),
         })),
       )
       .execute();

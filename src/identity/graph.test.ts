@@ -29,6 +29,33 @@ describe('planBatch', () => {
     expect(plan.events.map((e) => e.profileId)).toEqual(['p1', 'p1']);
   });
 
+  it('on a merge a value a source gave beats one cleaning derived, however recent', () => {
+    const given: ProfileState = { id: 'g', traits: { country: 'US', plan: 'free' }, createdAt: new Date('2024-01-01'), updatedAt: new Date('2024-01-01'), lastSeenAt: null };
+    const derivedOnly: ProfileState = { id: 'd', traits: { country: 'CN', plan: 'pro' }, derived: new Set(['country']), createdAt: new Date('2025-01-01'), updatedAt: new Date('2025-06-01'), lastSeenAt: null };
+    const snapshot: GraphSnapshot = { owners: new Map([['userId:u1', 'g'], ['anonymousId:a1', 'd']]), profiles: new Map([['g', given], ['d', derivedOnly]]) };
+    const plan = planBatch([msg({ type: 'identify', userId: 'u1', anonymousId: 'a1' })], snapshot, junk, now, ids());
+    const merged = plan.profiles.get('g')!;
+    expect(merged.traits).toEqual({ country: 'US', plan: 'pro' });
+    expect([...merged.derived!]).toEqual([]);
+  });
+
+  it('fills derived values only into gaps, and a later given value replaces a derived one', () => {
+    const first = msg({ type: 'identify', userId: 'u9', traits: { phone: '+8613800138000' } });
+    const plan = planBatch(
+      [
+        { ...first, derived: { country: 'CN' } },
+        { ...msg({ type: 'identify', userId: 'u9', traits: { plan: 'pro' } }), derived: { country: 'US' } },
+        msg({ type: 'identify', userId: 'u9', traits: { country: 'SG' } }),
+      ],
+      empty, junk, now, ids(),
+    );
+    const profile = plan.profiles.get('p1')!;
+    expect(profile.traits.country).toBe('SG');
+    expect([...profile.derived!]).toEqual([]);
+    const onlyDerived = planBatch([{ ...msg({ type: 'identify', userId: 'u8', traits: {} }), derived: { country: 'CN' } }], empty, junk, now, ids());
+    expect([...onlyDerived.profiles.get('p1')!.derived!]).toEqual(['country']);
+  });
+
   it('merges two existing profiles into the older when one message names both', () => {
     const older: ProfileState = { id: 'old', traits: { city: '上海', plan: 'free' }, createdAt: new Date('2024-01-01'), updatedAt: new Date('2024-01-01'), lastSeenAt: null };
     const newer: ProfileState = { id: 'new', traits: { plan: 'pro' }, createdAt: new Date('2025-01-01'), updatedAt: new Date('2025-06-01'), lastSeenAt: null };

@@ -6,6 +6,8 @@ import { identitiesOf, identityKey, traitsOf, type IdentityKey } from './identif
 export interface ProfileState {
   id: string;
   traits: Record<string, unknown>;
+  /** traits filled from evidence (cleaning's derived values), not given by any source: a given value beats them */
+  derived?: ReadonlySet<string>;
   createdAt: Date;
   updatedAt: Date;
   lastSeenAt: Date | null;
@@ -46,6 +48,26 @@ export interface GraphSnapshot {
   owners: ReadonlyMap<string, string>;
   /** the current state of every profile in `owners` */
   profiles: ReadonlyMap<string, ProfileState>;
+}
+
+/**
+ * Survivorship for now (the identity issue owns the real rules): per trait,
+ * the most recently updated profile's value wins, except that a value some
+ * source gave beats one cleaning derived.
+ */
+function survivingTraits(oldestUpdateFirst: readonly ProfileState[]): { traits: Record<string, unknown>; derived: Set<string> } {
+  const traits: Record<string, unknown> = {};
+  const derived = new Set<string>();
+  for (const state of oldestUpdateFirst) {
+    for (const [key, value] of Object.entries(state.traits)) {
+      const isDerived = state.derived?.has(key) === true;
+      if (isDerived && key in traits && !derived.has(key)) continue;
+      traits[key] = value;
+      if (isDerived) derived.add(key);
+      else derived.delete(key);
+    }
+  }
+  return { traits, derived };
 }
 
 /** Every identity key a batch mentions, to load its owners before planning. */
@@ -91,7 +113,7 @@ export function planBatch(
     if (!state) {
       const existing = snapshot.profiles.get(id);
       if (!existing) throw new Error(`profile ${id} is owned by an identity but was not loaded`);
-      state = { ...existing, traits: { ...existing.traits }, isNew: false };
+      state = { ...existing, traits: { ...existing.traits }, derived: new Set(existing.derived), isNew: false };
       profiles.set(id, state);
     }
     return state;
@@ -111,15 +133,15 @@ export function planBatch(
     let profileId: string;
     if (owning.length === 0) {
       profileId = newId();
-      profiles.set(profileId, { id: profileId, traits: {}, createdAt: now, updatedAt: now, lastSeenAt: null, isNew: true });
+      profiles.set(profileId, { id: profileId, traits: {}, derived: new Set(), createdAt: now, updatedAt: now, lastSeenAt: null, isNew: true });
     } else {
       const states = owning.map(stateOf).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id));
       const winner = states[0]!;
       profileId = winner.id;
       if (states.length > 1) {
-        // Survivorship for now: the most recently updated profile's value wins per trait.
-        const byUpdate = [...states].sort((a, b) => a.updatedAt.getTime() - b.updatedAt.getTime());
-        winner.traits = Object.assign({}, ...byUpdate.map((s) => s.traits));
+        const merged = survivingTraits([...states].sort((a, b) => a.updatedAt.getTime() - b.updatedAt.getTime()));
+        winner.traits = merged.traits;
+        winner.derived = merged.derived;
         for (const loser of states.slice(1)) {
           redirect.set(loser.id, winner.id);
           // A profile born earlier in this batch never reached the database: nothing to record.
@@ -145,13 +167,16 @@ export function planBatch(
       plan.identities.push({ ...key, profileId, sourceId, firstSeenAt: seenAt });
     }
     const traits = traitsOf(message);
+    const derived = profile.derived as Set<string>;
     if (Object.keys(traits).length > 0) {
       Object.assign(profile.traits, traits);
+      for (const key of Object.keys(traits)) derived.delete(key);
       profile.updatedAt = now;
     }
     for (const [key, value] of Object.entries(incoming.derived ?? {})) {
       if (profile.traits[key] === undefined || profile.traits[key] === null) {
         profile.traits[key] = value;
+        derived.add(key);
         profile.updatedAt = now;
       }
     }

@@ -2,6 +2,7 @@ import { emailMatchKey, standardizeEmail } from '../clean/email.js';
 import type { JunkIdFilter } from '../clean/junk-ids.js';
 import { standardizePhone } from '../clean/phone.js';
 import { DEFAULT_COUNTRIES } from '../clean/result.js';
+import { standardFieldOf } from '../clean/traits.js';
 import type { TrackingMessage } from '../collect/messages.js';
 
 /** Identity types the deterministic graph links on. `record` is a source system's own id. */
@@ -35,9 +36,14 @@ export function standardizeIdentity(type: IdentityType, value: string, countries
   return value;
 }
 
-function traitText(traits: Record<string, unknown> | undefined, key: string): string | undefined {
-  const value = traits?.[key];
-  return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
+/** Every email or phone a trait object holds, under any of the keys cleaning knows them by (`mobile`, `tel`, `emailAddress`…). */
+function traitTexts(traits: Record<string, unknown> | undefined, field: 'email' | 'phone'): string[] {
+  if (!traits) return [];
+  const found: string[] = [];
+  for (const [key, value] of Object.entries(traits)) {
+    if ((typeof value === 'string' || typeof value === 'number') && standardFieldOf(key) === field) found.push(String(value));
+  }
+  return found;
 }
 
 /**
@@ -56,8 +62,8 @@ export function identitiesOf(message: TrackingMessage, junk: JunkIdFilter): Iden
   for (const record of sourceRecordsOf(message)) add('record', `${record.source}:${record.id}`);
   const contextTraits = message.context?.traits as Record<string, unknown> | undefined;
   for (const traits of [message.type === 'identify' ? message.traits : undefined, contextTraits]) {
-    add('email', traitText(traits, 'email'));
-    add('phone', traitText(traits, 'phone'));
+    for (const email of traitTexts(traits, 'email')) add('email', email);
+    for (const phone of traitTexts(traits, 'phone')) add('phone', phone);
   }
   add('anonymousId', message.anonymousId);
   return found;

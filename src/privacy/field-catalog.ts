@@ -7,14 +7,16 @@ export type FieldClass = 'identifier' | 'quasi' | 'behavioral';
 
 // Keys are compared lower-cased with separators removed, so `first_name`,
 // `firstName` and `First Name` are one field.
+// Every spelling cleaning recognises for an identifier field (clean/traits.ts) is here too: a test holds them together.
 const IDENTIFIER_KEYS = new Set([
-  'email', 'emails', 'phone', 'phones', 'mobile', 'name', 'firstname', 'lastname', 'fullname',
+  'email', 'emails', 'emailaddress', 'phone', 'phones', 'mobile', 'mobilephone', 'mobilenumber', 'cellphone', 'phonenumber',
+  'telephone', 'tel', 'name', 'firstname', 'givenname', 'lastname', 'familyname', 'surname', 'fullname',
   'middlename', 'username', 'street', 'streetaddress', 'address', 'address1', 'address2',
-  'nationalid', 'idnumber', 'idcard', 'ssn', 'passport', 'passportnumber',
+  'nationalid', 'idnumber', 'idcard', 'idcardnumber', 'residentid', 'ssn', 'passport', 'passportnumber',
 ]);
 const QUASI_KEYS = new Set([
   'city', 'state', 'province', 'region', 'country', 'postalcode', 'zip', 'zipcode', 'postcode',
-  'birthyear', 'birthday', 'dateofbirth', 'age', 'gender', 'title', 'company', 'timezone',
+  'birthyear', 'birthday', 'birthdate', 'dateofbirth', 'dob', 'age', 'gender', 'sex', 'countrycode', 'title', 'company', 'timezone',
 ]);
 
 function fold(key: string): string {

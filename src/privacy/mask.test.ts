@@ -14,6 +14,11 @@ describe('maskValue', () => {
     [null, null],
     [{ street: '世纪大道100号', city: '上海市', district: '浦东新区' }, { street: '世******号', city: '上海市', district: '浦东新区' }],
     [['13800138000'], '***'],
+    ['5551234', '5*****4'],
+    ['13800138', '1******8'],
+    [{ number: '13800138000' }, { number: '138****8000' }],
+    [{ value: 'x@y.com' }, { value: 'x***@y.com' }],
+    [{ street: '1 Main St', postal_code: '62704', Country: 'US' }, { street: '1******t', postal_code: '62704', Country: 'US' }],
   ])('%s → %s', (value, masked) => {
     expect(maskValue(value)).toEqual(masked);
   });

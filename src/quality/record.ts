@@ -16,6 +16,14 @@ export interface CleaningRecord {
   hasTraits: boolean;
 }
 
+/**
+ * Rows in the order of their conflict key: two workers upserting overlapping
+ * rows in different orders could deadlock; in one order they queue.
+ */
+function byKey<T>(rows: ReadonlyMap<string, T>): T[] {
+  return [...rows.keys()].sort().map((k) => rows.get(k)!);
+}
+
 /** The standard field a lineage entry is about (`context.traits.phone` → phone). */
 function fieldOfEntry(entry: LineageEntry): string {
   const key = entry.field.startsWith('context.traits.') ? entry.field.slice('context.traits.'.length) : entry.field;
@@ -31,10 +39,13 @@ function codesOf(entry: LineageEntry): string[] {
 
 const MAX_EXAMPLES = 5;
 
+/** Per field: [blind index (hex) of the standardized value, or null when refused; Unix seconds it was seen]. */
+export type ObservedField = [index: string | null, seenAt: number];
+
 interface ObservationRow {
   profile_id: string;
   source_id: string;
-  fields: Record<string, string | false>;
+  fields: Record<string, ObservedField>;
   seen_at: Date;
 }
 
@@ -89,12 +100,15 @@ export async function recordCleaning(tx: Tx, keyring: Keyring, workspaceId: stri
         at: now,
       });
     }
-    if (r.profileId) {
+    // Only what a message said about a field counts: a page view does not make an old email fresh.
+    if (r.profileId && r.observations.length > 0) {
       const key = `${r.profileId}\u0000${r.sourceId}`;
-      const row = observations.get(key) ?? { profile_id: r.profileId, source_id: r.sourceId, fields: {}, seen_at: new Date(r.receivedAt) };
-      row.seen_at = new Date(r.receivedAt);
+      const seenAt = new Date(r.receivedAt);
+      const row = observations.get(key) ?? { profile_id: r.profileId, source_id: r.sourceId, fields: {}, seen_at: seenAt };
+      row.seen_at = seenAt;
+      const seconds = Math.floor(seenAt.getTime() / 1000);
       // 16 bytes of the blind index: ample to count distinct values, half the storage.
-      for (const o of r.observations) row.fields[o.field] = o.value === undefined ? false : keyring.blindIndex(workspaceId, 'field', o.field, o.value).subarray(0, 16).toString('hex');
+      for (const o of r.observations) row.fields[o.field] = [o.value === undefined ? null : keyring.blindIndex(workspaceId, 'field', o.field, o.value).subarray(0, 16).toString('hex'), seconds];
       observations.set(key, row);
     }
   }
@@ -105,7 +119,7 @@ export async function recordCleaning(tx: Tx, keyring: Keyring, workspaceId: stri
   if (observations.size > 0) {
     await tx
       .insertInto('field_observations')
-      .values([...observations.values()].map((o) => ({ workspace_id: workspaceId, profile_id: o.profile_id, source_id: o.source_id, fields: JSON.stringify(o.fields), seen_at: o.seen_at })))
+      .values(byKey(observations).map((o) => ({ workspace_id: workspaceId, profile_id: o.profile_id, source_id: o.source_id, fields: JSON.stringify(o.fields), seen_at: o.seen_at })))
       .onConflict((oc) =>
         oc.columns(['workspace_id', 'profile_id', 'source_id']).doUpdateSet({
           fields: sql`field_observations.fields || excluded.fields`,
@@ -117,7 +131,7 @@ export async function recordCleaning(tx: Tx, keyring: Keyring, workspaceId: stri
   if (daily.size > 0) {
     await tx
       .insertInto('quality_daily')
-      .values([...daily.values()].map((d) => ({ workspace_id: workspaceId, ...d })))
+      .values(byKey(daily).map((d) => ({ workspace_id: workspaceId, ...d })))
       .onConflict((oc) =>
         oc.columns(['workspace_id', 'source_id', 'field', 'day']).doUpdateSet({
           seen: sql`quality_daily.seen + excluded.seen`,
@@ -131,7 +145,7 @@ export async function recordCleaning(tx: Tx, keyring: Keyring, workspaceId: stri
     await tx
       .insertInto('quality_issues')
       .values(
-        [...issues.values()].map((i) => ({
+        byKey(issues).map((i) => ({
           workspace_id: workspaceId,
           source_id: i.source_id,
           field: i.field,
@@ -155,7 +169,7 @@ export async function recordCleaning(tx: Tx, keyring: Keyring, workspaceId: stri
   }
 }
 
-/** A merge moves the loser's lineage and observations to the survivor; where both had fields from one source, the newer values win. */
+/** A merge moves the loser's lineage and observations to the survivor; where both had a field from one source, the newer value wins. */
 export async function moveCleaningRecords(tx: Tx, workspaceId: string, from: string, into: string): Promise<void> {
   await tx.updateTable('field_lineage').set({ profile_id: into }).where('workspace_id', '=', workspaceId).where('profile_id', '=', from).execute();
   await sql`
@@ -163,7 +177,13 @@ export async function moveCleaningRecords(tx: Tx, workspaceId: string, from: str
     select workspace_id, ${into}::uuid, source_id, fields, seen_at
     from field_observations where workspace_id = ${workspaceId} and profile_id = ${from}::uuid
     on conflict (workspace_id, profile_id, source_id) do update set
-      fields = case when excluded.seen_at > field_observations.seen_at then field_observations.fields || excluded.fields else excluded.fields || field_observations.fields end,
+      fields = (
+        select jsonb_object_agg(k, v) from (
+          select distinct on (k) k, v from (
+            select * from jsonb_each(field_observations.fields) union all select * from jsonb_each(excluded.fields)
+          ) both_sides (k, v) order by k, (v->>1)::bigint desc
+        ) newest
+      ),
       seen_at = greatest(excluded.seen_at, field_observations.seen_at)`.execute(tx);
   await tx.deleteFrom('field_observations').where('workspace_id', '=', workspaceId).where('profile_id', '=', from).execute();
 }

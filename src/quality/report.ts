@@ -79,7 +79,10 @@ const ratio = (part: number, whole: number): number => (whole > 0 ? part / whole
 type Counts = { source_id: string | null; field: string; total: string; valid: string; last_seen: Date | string };
 type Shared = { source_id: string | null; field: string; total: string; shared: string };
 
-const NOT_REFUSED = sql`f.value <> 'false'::jsonb`;
+// A field's entry is [index or null, unix seconds seen] (quality/record.ts).
+const NOT_REFUSED = sql`jsonb_typeof(f.value->0) = 'string'`;
+const VALUE = sql`(f.value->>0)`;
+const SEEN = sql`to_timestamp(max((f.value->>1)::bigint))`;
 
 export function createQualityReporter(database: Database, keyring: Keyring) {
   const { db } = database;
@@ -91,14 +94,14 @@ export function createQualityReporter(database: Database, keyring: Keyring) {
       const live = sql`exists (select 1 from profiles p where p.workspace_id = o.workspace_id and p.id = o.profile_id and p.merged_into is null)`;
       const identifying = sql.join([...IDENTIFYING_FIELDS].map((f) => sql`${f}`));
       const perSource = await sql<Counts>`
-        select o.source_id, f.key as field, count(*)::text as total, count(*) filter (where ${NOT_REFUSED})::text as valid, max(o.seen_at) as last_seen
+        select o.source_id, f.key as field, count(*)::text as total, count(*) filter (where ${NOT_REFUSED})::text as valid, ${SEEN} as last_seen
         from ${observed} where o.workspace_id = ${workspaceId} group by o.source_id, f.key
         union all
         select source_id, '*', count(*)::text, count(*)::text, max(seen_at)
         from field_observations where workspace_id = ${workspaceId} group by source_id`.execute(db);
       const overall = await sql<Counts>`
         select null as source_id, f.key as field, count(distinct o.profile_id)::text as total,
-          count(distinct o.profile_id) filter (where ${NOT_REFUSED})::text as valid, max(o.seen_at) as last_seen
+          count(distinct o.profile_id) filter (where ${NOT_REFUSED})::text as valid, ${SEEN} as last_seen
         from ${observed} where o.workspace_id = ${workspaceId} and ${live} group by f.key
         union all
         select null, '*', count(distinct profile_id)::text, count(distinct profile_id)::text, max(seen_at)
@@ -108,9 +111,9 @@ export function createQualityReporter(database: Database, keyring: Keyring) {
       // are probably one person; two sharing a city are not a problem.
       const holders = (bySource: boolean) => sql<Shared>`
         select ${bySource ? sql`source_id` : sql`null`} as source_id, field, sum(holders)::text as total, coalesce(sum(holders) filter (where holders > 1), 0)::text as shared from (
-          select ${bySource ? sql`o.source_id,` : sql``} f.key as field, f.value, count(distinct o.profile_id) as holders
+          select ${bySource ? sql`o.source_id,` : sql``} f.key as field, ${VALUE} as value, count(distinct o.profile_id) as holders
           from ${observed} where o.workspace_id = ${workspaceId} and ${live} and ${NOT_REFUSED} and f.key in (${identifying})
-          group by ${bySource ? sql`o.source_id,` : sql``} f.key, f.value
+          group by ${bySource ? sql`o.source_id,` : sql``} f.key, ${VALUE}
         ) t group by ${bySource ? sql`source_id,` : sql``} field`.execute(db);
       const uniqueness = new Map<string, number>();
       for (const r of [...(await holders(true)).rows, ...(await holders(false)).rows]) uniqueness.set(`${r.source_id}\u0000${r.field}`, 1 - ratio(Number(r.shared), Number(r.total)));
@@ -118,7 +121,7 @@ export function createQualityReporter(database: Database, keyring: Keyring) {
       // the field from two or more sources, the share where they all agree.
       const agreement = await sql<{ field: string; multi: string; agreeing: string }>`
         select field, count(*)::text as multi, count(*) filter (where n_values = 1)::text as agreeing from (
-          select o.profile_id, f.key as field, count(distinct f.value) as n_values
+          select o.profile_id, f.key as field, count(distinct ${VALUE}) as n_values
           from ${observed} where o.workspace_id = ${workspaceId} and ${NOT_REFUSED} and f.key in (${sql.join([...SINGLE_VALUED_FIELDS].map((f) => sql`${f}`))})
           group by o.profile_id, f.key having count(distinct o.source_id) > 1
         ) t group by field`.execute(db);

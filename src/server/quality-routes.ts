@@ -58,14 +58,14 @@ const Alert = Type.Object({
 const Country = Type.String({ pattern: '^[A-Za-z]{2}$', description: 'ISO 3166-1 alpha-2' });
 const WorkspaceCleaning = Type.Object(
   {
-    countries: Type.Optional(Type.Array(Country, { maxItems: 20, description: 'tried in order for national-format phones and addresses, after the source’s own; default CN, US' })),
+    countries: Type.Optional(Type.Array(Country, { minItems: 1, maxItems: 20, description: 'tried in order for national-format phones and addresses, after the source’s own; default CN, US' })),
     fixEmailTypos: Type.Optional(Type.Boolean({ description: 'apply suggested fixes for obvious email domain typos; default false (flag only)' })),
   },
   { additionalProperties: false },
 );
 const SourceCleaning = Type.Object(
   {
-    countries: Type.Optional(Type.Array(Country, { maxItems: 20, description: "this source's customers' countries, tried first" })),
+    countries: Type.Optional(Type.Array(Country, { minItems: 1, maxItems: 20, description: "this source's customers' countries, tried first" })),
     dateOrder: Type.Optional(Type.Union([Type.Literal('dmy'), Type.Literal('mdy')], { description: 'how the source writes 03/05/1990; unset: such dates are refused as ambiguous' })),
   },
   { additionalProperties: false },

@@ -63,6 +63,8 @@ export interface ProfileTable {
   updated_at: Timestamp;
   last_seen_at: Timestamp | null;
   merged_into: string | null;
+  /** trait keys cleaning filled from evidence rather than a source giving them */
+  derived_traits: ColumnType<string[], string[] | undefined, string[]>;
 }
 
 export interface IdentityTable {
@@ -188,8 +190,8 @@ export interface FieldObservationTable {
   workspace_id: string;
   profile_id: string;
   source_id: string;
-  /** field → hex blind index of the standardized value, or false when it was refused */
-  fields: Json<Record<string, string | false>>;
+  /** field → [hex blind index of the standardized value or null when refused, Unix seconds seen] */
+  fields: Json<Record<string, [string | null, number]>>;
   seen_at: Timestamp;
 }
 

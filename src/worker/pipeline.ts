@@ -76,13 +76,15 @@ export async function processBatch(deps: PipelineDeps, limit = 500): Promise<Bat
     const now = new Date();
     const contexts = await loadCleanContexts(tx, pending, now);
     const byWorkspace = new Map<string, IncomingMessage[]>();
+    // By workspace and messageId, the log's own key: two tenants may send the same id.
     const raw = new Map<string, TrackingMessage>();
     const cleaning = new Map<string, CleanedMessage>();
+    const keyOf = (workspaceId: string, messageId: string) => `${workspaceId}\u0000${messageId}`;
     for (const row of pending) {
       const message = keyring.decryptJson<TrackingMessage>(row.payload);
       const cleaned = cleanMessage(message, contexts.get(`${row.workspace_id}\u0000${row.source_id}`)!);
-      raw.set(message.messageId, message);
-      cleaning.set(message.messageId, cleaned);
+      raw.set(keyOf(row.workspace_id, message.messageId), message);
+      cleaning.set(keyOf(row.workspace_id, message.messageId), cleaned);
       const list = byWorkspace.get(row.workspace_id) ?? [];
       list.push({ message: cleaned.message, sourceId: row.source_id, derived: cleaned.derived });
       byWorkspace.set(row.workspace_id, list);
@@ -96,11 +98,11 @@ export async function processBatch(deps: PipelineDeps, limit = 500): Promise<Bat
       for (const merge of plan.merges) await moveCleaningRecords(tx, workspaceId, merge.from, merge.into);
       await tx
         .insertInto('events')
-        .values(plan.events.map((e) => eventRow(workspaceId, keyring, e, raw.get(e.message.messageId) ?? e.message)))
+        .values(plan.events.map((e) => eventRow(workspaceId, keyring, e, raw.get(keyOf(workspaceId, e.message.messageId)) ?? e.message)))
         .onConflict((oc) => oc.columns(['workspace_id', 'message_id']).doNothing())
         .execute();
       const records: CleaningRecord[] = plan.events.map((e) => {
-        const cleaned = cleaning.get(e.message.messageId)!;
+        const cleaned = cleaning.get(keyOf(workspaceId, e.message.messageId))!;
         return { messageId: e.message.messageId, sourceId: e.sourceId, profileId: e.profileId, receivedAt: e.message.receivedAt, lineage: cleaned.lineage, observations: cleaned.observations, hasTraits: cleaned.hasTraits };
       });
       await recordCleaning(tx, keyring, workspaceId, records, now);

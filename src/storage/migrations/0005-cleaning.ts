@@ -6,6 +6,8 @@
  */
 export const cleaning: readonly string[] = [
   `alter table sources add column settings jsonb not null default '{}'`,
+  // Which traits cleaning derived (a country from a phone…): on a merge a value a source gave beats them.
+  `alter table profiles add column derived_traits text[] not null default '{}'`,
   // One row per message that had anything changed, refused, flagged or
   // derived; the originals are personal data, so the detail is encrypted and
   // only field names and rule/issue ids stay in the clear.
@@ -24,8 +26,9 @@ export const cleaning: readonly string[] = [
   // The latest value each source gave each profile for each standard field,
   // as a blind index: completeness, validity, uniqueness, consistency and
   // freshness per field and source without decrypting anything. One row per
-  // (profile, source), the fields in a map ({"email": "<index hex>", "phone":
-  // false} for a refused one): a row per field made the pipeline twice as slow.
+  // (profile, source), the fields in a map ({"email": ["<index hex>", <unix
+  // seconds>], "phone": [null, …]} for a refused one): a row per field made the
+  // pipeline twice as slow.
   `create table field_observations (
     workspace_id text not null,
     profile_id uuid not null,

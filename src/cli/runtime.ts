@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { createJunkIdFilter, type JunkIdFilter } from '../clean/junk-ids.js';
 import { createKeyring, loadMasterKey, type Keyring } from '../privacy/crypto.js';
+import { upgradeIdentityForms } from '../identity/identity-forms.js';
 import { hasKeyCheck, verifyMasterKey } from '../privacy/key-check.js';
 import { bootstrap, type BootstrapResult } from '../server/bootstrap.js';
 import { createStorage, type Database } from '../storage/database.js';
@@ -28,6 +29,12 @@ export async function openRuntime(config: Config, command: string): Promise<Runt
     const key = givenKey ?? loadMasterKey(config.dataDir, undefined, !(await hasKeyCheck(database))).key;
     const keyring = createKeyring(key);
     await verifyMasterKey(database, keyring);
+    const upgraded = await upgradeIdentityForms(database, keyring);
+    if (upgraded && upgraded.rewritten + upgraded.collisions + upgraded.unusable > 0) {
+      process.stderr.write(
+        `identities brought to the cleaned form: ${upgraded.rewritten} rewritten, ${upgraded.collisions} already held by another record (left as they were), ${upgraded.unusable} not a valid email or phone (left as they were)\n`,
+      );
+    }
     // Whichever command opens an empty database first sets it up.
     const setUp = await bootstrap(database, {
       dataDir: config.dataDir,

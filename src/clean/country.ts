@@ -153,11 +153,16 @@ function buildTables(): CountryTables {
   return { alpha2, alpha3, numeric, names };
 }
 
-const TABLES = buildTables();
+// Built on first use: the ICU names cost ~16 MB of memory, and a pipeline
+// whose sources never send a country should not carry them.
+let built: CountryTables | undefined;
+function tables(): CountryTables {
+  return (built ??= buildTables());
+}
 
 /** Whether `code` is an ISO 3166-1 alpha-2 code this module answers (plus XK). */
 export function isCountryCode(code: string): boolean {
-  return TABLES.alpha2.has(code);
+  return tables().alpha2.has(code);
 }
 
 /**
@@ -173,18 +178,18 @@ export function standardizeCountry(raw: unknown): Cleaned<string, CountryIssue> 
   if (trimmed === '') return cleanIssue('country.empty', 'The country is empty.');
 
   const upper = trimmed.toUpperCase();
-  if (/^[A-Z]{2}$/.test(upper) && TABLES.alpha2.has(upper)) return cleanValue(upper, upper === trimmed ? [] : ['country.alpha2']);
+  if (/^[A-Z]{2}$/.test(upper) && tables().alpha2.has(upper)) return cleanValue(upper, upper === trimmed ? [] : ['country.alpha2']);
   if (/^[A-Z]{3}$/.test(upper)) {
-    const code = TABLES.alpha3.get(upper);
+    const code = tables().alpha3.get(upper);
     if (code) return cleanValue(code, ['country.alpha3_to_alpha2']);
   }
   if (/^\d{1,3}$/.test(trimmed)) {
-    const code = TABLES.numeric.get(trimmed.padStart(3, '0'));
+    const code = tables().numeric.get(trimmed.padStart(3, '0'));
     return code ? cleanValue(code, ['country.numeric_to_alpha2']) : cleanIssue('country.unknown', `No country has the ISO numeric code ${trimmed}.`);
   }
   const folded = foldCountryName(trimmed);
   // "The Gambia" and "Gambia" alike: ICU uses neither form consistently.
-  const code = TABLES.names.get(folded) ?? (/^the\s/i.test(trimmed) ? TABLES.names.get(folded.slice(3)) : undefined);
+  const code = tables().names.get(folded) ?? (/^the\s/i.test(trimmed) ? tables().names.get(folded.slice(3)) : undefined);
   if (code) return cleanValue(code, ['country.name_to_alpha2']);
   return cleanIssue('country.unknown', `"${trimmed.slice(0, 60)}" is not a country name or code we know.`);
 }

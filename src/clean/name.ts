@@ -1,4 +1,4 @@
-import { pinyin } from 'pinyin-pro';
+import { createRequire } from 'node:module';
 import { type CleanFlag, type Cleaned, asText, cleanIssue, cleanValue, ruleMasks } from './result.js';
 
 export { canonicalGivenName } from './nicknames.js';
@@ -676,6 +676,14 @@ const PINYIN_FAMILY = { toneType: 'none', type: 'array', v: true, mode: 'surname
 const TRADITIONAL_SURNAME_CHARS: Readonly<Record<string, string>> = { 單: '单', 區: '区', 樂: '乐', 繆: '缪', 蓋: '盖', 華: '华', 種: '种', 員: '员', 遲: '迟', 長: '长', 萬: '万', 樸: '朴', 賁: '贲' };
 const TRADITIONAL_SURNAME = new RegExp(`[${Object.keys(TRADITIONAL_SURNAME_CHARS).join('')}]`, 'g');
 const PINYIN_GIVEN = { toneType: 'none', type: 'array', v: true, nonZh: 'removed' } as const;
+
+// pinyin-pro's dictionary costs ~13 MB: loaded on the first name that needs pinyin, not by every process that cleans names.
+type PinyinOptions = typeof PINYIN_GIVEN | typeof PINYIN_FAMILY;
+let loadedPinyin: ((text: string, options: PinyinOptions) => string[]) | undefined;
+function pinyin(text: string, options: PinyinOptions): string[] {
+  loadedPinyin ??= (createRequire(import.meta.url)('pinyin-pro') as { pinyin: (text: string, options: PinyinOptions) => string[] }).pinyin;
+  return loadedPinyin(text, options);
+}
 
 /**
  * A Chinese name in pinyin for matching against romanized records: lower

@@ -147,7 +147,7 @@ export function cleanTraits(input: Record<string, unknown>, context: CleanContex
       setOwn(traits, key, original);
       continue;
     }
-    const result = cleanField(field, key, original, input, context, apply);
+    const result = cleanField(field, key, original, input, present, context, apply);
     if (present.get(field) === key) results[field] = result;
   }
 
@@ -220,7 +220,12 @@ type Apply = <T>(key: string, field: StandardField, original: unknown, outcome: 
 const same = <T>(v: T): T => v;
 const text = (v: unknown): string => String(v);
 
-function cleanField(field: StandardField, key: string, original: unknown, input: Record<string, unknown>, context: CleanContext, apply: Apply): unknown {
+/** `present`: the first key each standard field has in `input`, for fields cleaned with another (first with last name, city with province). */
+function cleanField(field: StandardField, key: string, original: unknown, input: Record<string, unknown>, present: ReadonlyMap<StandardField, string>, context: CleanContext, apply: Apply): unknown {
+  const other = (f: StandardField): unknown => {
+    const k = present.get(f);
+    return k === undefined ? undefined : input[k];
+  };
   switch (field) {
     case 'email':
       return apply(key, field, original, standardizeEmail(original, { fixTypos: context.fixEmailTypos }), same, emailMatchKey);
@@ -230,13 +235,11 @@ function cleanField(field: StandardField, key: string, original: unknown, input:
       return apply(key, field, original, standardizeName(original), (n) => n.full, (n) => n.full);
     case 'firstName': {
       // Given and family name are standardized together: the pair decides the case and order.
-      const lastKey = Object.keys(input).find((k) => standardFieldOf(k) === 'lastName');
-      const outcome = standardizeNameParts(original, lastKey ? input[lastKey] : undefined);
+      const outcome = standardizeNameParts(original, other('lastName'));
       return apply(key, field, original, outcome, (n) => n.given ?? n.full, (n) => n.given ?? n.full);
     }
     case 'lastName': {
-      const firstKey = Object.keys(input).find((k) => standardFieldOf(k) === 'firstName');
-      const outcome = standardizeNameParts(firstKey ? input[firstKey] : undefined, original);
+      const outcome = standardizeNameParts(other('firstName'), original);
       return apply(key, field, original, outcome, (n) => n.family ?? n.full, (n) => n.family ?? n.full);
     }
     case 'birthday':
@@ -268,15 +271,15 @@ function cleanField(field: StandardField, key: string, original: unknown, input:
       return apply(key, field, original, us.ok ? us : tolerate(original, province), same, same);
     }
     case 'city': {
-      const provinceKey = Object.keys(input).find((k) => standardFieldOf(k) === 'province');
-      const province = provinceKey ? standardizeProvince(input[provinceKey]) : undefined;
+      const given = other('province');
+      const province = given === undefined ? undefined : standardizeProvince(given);
       return apply(key, field, original, tolerate(original, standardizeCity(original, province?.ok ? province.value : undefined)), same, same);
     }
     case 'address':
       return apply(key, field, original, standardizeAddress(original, { countries: context.countries }), addressTrait, (a) => JSON.stringify(addressTrait(a)));
     case 'postalCode': {
-      const countryKey = Object.keys(input).find((k) => standardFieldOf(k) === 'country');
-      const country = countryKey ? standardizeCountry(input[countryKey]) : undefined;
+      const given = other('country');
+      const country = given === undefined ? undefined : standardizeCountry(given);
       return apply(key, field, original, standardizePostalCode(original, country?.ok ? country.value : undefined), same, same);
     }
     case 'nationalId':

@@ -38,7 +38,7 @@ type DailyRow = { workspace_id: string; source_id: string; field: string; day: s
  * before it, per source and field, and raise an alert for every value more
  * than 4 MADs from its median. Idempotent: a day's alert is raised once.
  */
-export async function auditQuality(database: Database, options: { now?: Date; day?: string; workspaceId?: string } = {}): Promise<RaisedAlert[]> {
+export async function auditQuality(database: Database, options: { now?: Date; day?: string; workspaceId?: string } = {}): Promise<{ day: string; raised: RaisedAlert[] }> {
   const day = options.day ?? addDays(dayOf(options.now ?? new Date()), -1);
   const from = addDays(day, -HISTORY_DAYS);
   const rows = await sql<DailyRow>`
@@ -95,5 +95,5 @@ export async function auditQuality(database: Database, options: { now?: Date; da
       .onConflict((oc) => oc.columns(['workspace_id', 'source_id', 'field', 'kind', 'day']).doNothing())
       .execute();
   }
-  return raised;
+  return { day, raised };
 }

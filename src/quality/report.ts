@@ -186,7 +186,7 @@ export function createQualityReporter(database: Database, keyring: Keyring) {
       }));
     },
 
-    async alerts(workspaceId: string, filter: { source?: string; since?: string; limit: number }): Promise<QualityAlert[]> {
+    async alerts(workspaceId: string, filter: { source?: string; since?: string; until?: string; limit: number }): Promise<QualityAlert[]> {
       let query = db
         .selectFrom('quality_alerts')
         .select(['id', 'source_id', 'field', 'kind', sql<string>`day::text`.as('day'), 'value', 'median', 'mad', 'score', 'direction', 'created_at'])
@@ -196,6 +196,7 @@ export function createQualityReporter(database: Database, keyring: Keyring) {
         .limit(filter.limit);
       if (filter.source) query = query.where('source_id', '=', filter.source);
       if (filter.since) query = query.where('day', '>=', filter.since);
+      if (filter.until) query = query.where('day', '<=', filter.until);
       const rows = await query.execute();
       return rows.map((r) => ({
         id: r.id,

@@ -82,13 +82,13 @@ export interface QualityRoutesDeps {
 }
 
 /** Data quality (/api/quality), the cleaning policy, and cleaning on demand (/api/clean). Bearer token. */
-/** Upper-cased, each a real ISO 3166-1 code: a typo here would quietly stop national numbers from parsing. */
-function checkedCountries(countries: string[] | undefined): string[] | undefined {
-  if (!countries) return undefined;
-  const upper = countries.map((c) => c.toUpperCase());
+/** Countries upper-cased, each a real ISO 3166-1 code: a typo here would quietly stop national numbers from parsing. */
+function withCheckedCountries<T extends { countries?: string[] }>(policy: T): T {
+  if (!policy.countries) return policy;
+  const upper = policy.countries.map((c) => c.toUpperCase());
   const unknown = upper.findIndex((c) => !isCountryCode(c));
   if (unknown >= 0) throw new ApiError('CUSTODIAN_INVALID_FIELD', `countries/${unknown}: ${upper[unknown]} is not an ISO 3166-1 alpha-2 country code`, `countries.${unknown}`);
-  return upper;
+  return { ...policy, countries: upper };
 }
 
 export const qualityRoutes: FastifyPluginAsync<QualityRoutesDeps> = async (app, { auth, database, reporter, settings }) => {
@@ -128,12 +128,13 @@ export const qualityRoutes: FastifyPluginAsync<QualityRoutesDeps> = async (app, 
       security,
       querystring: Type.Object({
         source: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
-        since: Type.Optional(Type.String({ format: 'date', description: 'YYYY-MM-DD' })),
+        since: Type.Optional(Type.String({ format: 'date', description: 'YYYY-MM-DD, first day' })),
+        until: Type.Optional(Type.String({ format: 'date', description: 'YYYY-MM-DD, last day' })),
         limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
       }),
       response: { 200: Type.Object({ alerts: Type.Array(Alert) }), ...errors },
     },
-  }, async (request) => ({ alerts: await reporter.alerts(request.caller.workspaceId, request.query as { source?: string; since?: string; limit: number }) }));
+  }, async (request) => ({ alerts: await reporter.alerts(request.caller.workspaceId, request.query as { source?: string; since?: string; until?: string; limit: number }) }));
 
   app.post('/api/quality/audit', {
     schema: {
@@ -144,10 +145,10 @@ export const qualityRoutes: FastifyPluginAsync<QualityRoutesDeps> = async (app, 
       response: { 200: Type.Object({ day: Type.String(), alerts: Type.Array(Alert) }), ...errors },
     },
   }, async (request) => {
-    const { day } = (request.body ?? {}) as { day?: string };
-    const raised = await auditQuality(database, { workspaceId: request.caller.workspaceId, ...(day ? { day } : {}) });
-    const alerts = await reporter.alerts(request.caller.workspaceId, { since: raised[0]?.day ?? day ?? '9999-12-31', limit: 1000 });
-    return { day: raised[0]?.day ?? day ?? new Date(Date.now() - 86_400_000).toISOString().slice(0, 10), alerts: alerts.filter((a) => a.day === (raised[0]?.day ?? day)) };
+    const body = (request.body ?? {}) as { day?: string };
+    const { day } = await auditQuality(database, { workspaceId: request.caller.workspaceId, ...(body.day ? { day: body.day } : {}) });
+    // The day's alerts as stored: raised now or by an earlier run.
+    return { day, alerts: await reporter.alerts(request.caller.workspaceId, { since: day, until: day, limit: 1000 }) };
   });
 
   app.get('/api/settings/cleaning', {
@@ -157,9 +158,7 @@ export const qualityRoutes: FastifyPluginAsync<QualityRoutesDeps> = async (app, 
   app.put('/api/settings/cleaning', {
     schema: { tags: ['quality'], summary: "Set the workspace's cleaning policy (applies from the next batch)", security, body: WorkspaceCleaning, response: { 200: WorkspaceCleaning, ...errors } },
   }, async (request) => {
-    const body = request.body as { countries?: string[]; fixEmailTypos?: boolean };
-    const countries = checkedCountries(body.countries);
-    const policy = { ...body, ...(countries ? { countries } : {}) };
+    const policy = withCheckedCountries(request.body as { countries?: string[]; fixEmailTypos?: boolean });
     await settings.setWorkspace(request.caller.workspaceId, policy);
     return policy;
   });
@@ -186,9 +185,7 @@ export const qualityRoutes: FastifyPluginAsync<QualityRoutesDeps> = async (app, 
     const { id } = request.params as { id: string };
     const problem = sourceNameProblem(id);
     if (problem) throw new ApiError('CUSTODIAN_INVALID_FIELD', problem, 'id');
-    const body = request.body as { countries?: string[]; dateOrder?: 'dmy' | 'mdy' };
-    const countries = checkedCountries(body.countries);
-    const policy = { ...body, ...(countries ? { countries } : {}) };
+    const policy = withCheckedCountries(request.body as { countries?: string[]; dateOrder?: 'dmy' | 'mdy' });
     await settings.setSource(request.caller.workspaceId, id, policy);
     return policy;
   });

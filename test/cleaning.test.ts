@@ -135,16 +135,17 @@ describe.each(backends)('cleaning in the pipeline on $name', (backend) => {
     // Two batches, so merge-a is the older profile and survives.
     await t.send('/v1/identify', { userId: 'merge-a', traits: { email: ' Merge.A@Example.com ', gender: 'F' } });
     await t.drain();
-    await t.send('/v1/identify', { userId: 'merge-b', traits: { phone: '139 1234 5678', gender: '女' } });
+    // An anonymous visitor: two userIds would never merge (one per profile).
+    await t.send('/v1/identify', { anonymousId: 'merge-b', traits: { phone: '139 1234 5678', gender: '女' } });
     await t.drain();
     const before = (await t.get('/api/quality')).json().profiles;
     const a = await profileBy('userId=merge-a');
-    const b = await profileBy('userId=merge-b');
+    const b = await profileBy('anonymousId=merge-b');
     expect(a.id).not.toBe(b.id);
     // One message names both: the profiles become one.
     await t.send('/v1/identify', { userId: 'merge-a', traits: { phone: '+86 139-1234-5678' } });
     await t.drain();
-    const merged = await profileBy('userId=merge-b');
+    const merged = await profileBy('anonymousId=merge-b');
     expect(merged.id).toBe(a.id);
     expect(merged.traits).toMatchObject({ email: 'merge.a@example.com', phone: '+8613912345678', gender: 'female' });
     const lineage = (await t.get(`/api/profiles/${merged.id}/lineage`)).json().entries as Array<{ field: string; original: unknown }>;

@@ -12,6 +12,7 @@ import { readLock } from '../storage/data-dir-lock.js';
 import { processBatch } from '../worker/pipeline.js';
 import { CliError, type Config } from './config.js';
 import { createProgress } from './progress.js';
+import { printCounts, resolveLocally } from './resolve.js';
 import { openRuntime } from './runtime.js';
 
 export interface ImportOptions {
@@ -21,6 +22,8 @@ export interface ImportOptions {
   format?: string;
   map: string[];
   idColumn?: string;
+  /** run incremental identity resolution after building the profiles (default true) */
+  resolve?: boolean;
 }
 
 function check(options: ImportOptions): { kind: ImportKind; format: ImportFormat; overrides: Record<string, string>; size: number } {
@@ -127,6 +130,8 @@ export async function importFile(config: Config, options: ImportOptions): Promis
         pipeline.update(done, done, 0);
       }
       pipeline.done();
+      // New records meet the existing profiles through the blocks: duplicates the file brought in merge now.
+      if (options.resolve !== false && summary.imported > 0) printCounts(await resolveLocally(runtime, { full: false, refit: false }));
     } finally {
       await runtime.database.close();
     }

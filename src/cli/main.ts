@@ -16,6 +16,7 @@ import { demoCommand } from './demo.js';
 import { exportProfiles } from './export.js';
 import { importFile } from './import.js';
 import { qualityCommand } from './quality.js';
+import { resolveCommand } from './resolve.js';
 import { runWorker, serve } from './serve.js';
 
 const USAGE = `custodian — customer data platform
@@ -27,8 +28,10 @@ usage:
   custodian demo   [--customers N] [--seed S] [--data DIR] [--database-url URL]
   custodian export profiles --format ndjson [-o FILE] [--data DIR] [--database-url URL]
   custodian import FILE --source NAME [--kind customers|orders|feedback] [--format csv|tsv|ndjson|json|xlsx]
-                   [--map column=field …] [--id-column COLUMN] [--data DIR] [--database-url URL]
+                   [--map column=field …] [--id-column COLUMN] [--no-resolve] [--data DIR] [--database-url URL]
   custodian quality [--format table|json] [--data DIR] [--database-url URL]
+  custodian resolve [--full] [--refit] [--data DIR] [--database-url URL]
+                   probabilistic matching: merge likely duplicates, queue uncertain pairs for review
 
 environment: PORT, CUSTODIAN_DATA, DATABASE_URL, CUSTODIAN_WRITE_KEY, CUSTODIAN_ADMIN_TOKEN,
              CUSTODIAN_MASTER_KEY, CUSTODIAN_ID_BLOCKLIST (comma-separated), HOST, LOG_LEVEL,
@@ -67,6 +70,9 @@ async function main(argv: string[]): Promise<void> {
       kind: { type: 'string' },
       map: { type: 'string', multiple: true },
       'id-column': { type: 'string' },
+      full: { type: 'boolean' },
+      refit: { type: 'boolean' },
+      'no-resolve': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -99,8 +105,11 @@ async function main(argv: string[]): Promise<void> {
         map: values.map ?? [],
         ...(values.format ? { format: values.format } : {}),
         ...(values['id-column'] ? { idColumn: values['id-column'] } : {}),
+        resolve: values['no-resolve'] !== true,
       });
     }
+    case 'resolve':
+      return resolveCommand(config, { full: values.full === true, refit: values.refit === true });
     case 'quality': {
       const format = values.format ?? 'table';
       if (format !== 'table' && format !== 'json') throw new ConfigError(`--format ${format} is not supported for quality: use table or json`);

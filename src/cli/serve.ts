@@ -61,7 +61,7 @@ export async function serve(config: Config, version: string): Promise<void> {
       },
     });
   }
-  const schedule = config.worker ? startSchedule(workerJobs(database), app.log) : null;
+  const schedule = config.worker ? startSchedule(workerJobs(runtime), app.log) : null;
   let consumer: StreamConsumer | null = null;
   if (config.consume) {
     try {
@@ -148,7 +148,7 @@ export async function serve(config: Config, version: string): Promise<void> {
 export async function runWorker(config: Config): Promise<void> {
   const runtime = await openRuntime(config, 'worker');
   const worker = startWorker(runtime, { pollMs: 250 });
-  const schedule = startSchedule(workerJobs(runtime.database), { error: (details, message) => process.stderr.write(`${message}: ${String((details as { err?: unknown }).err)}\n`) });
+  const schedule = startSchedule(workerJobs(runtime), { error: (details, message) => process.stderr.write(`${message}: ${String((details as { err?: unknown }).err)}\n`) });
   process.stdout.write(`Custodian worker running on ${runtime.database.kind}\n`);
   const shutdown = async () => {
     await schedule.stop();

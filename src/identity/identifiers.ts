@@ -5,8 +5,16 @@ import { DEFAULT_COUNTRIES } from '../clean/result.js';
 import { standardFieldOf } from '../clean/traits.js';
 import type { TrackingMessage } from '../collect/messages.js';
 
-/** Identity types the deterministic graph links on. `record` is a source system's own id. */
-export type IdentityType = 'userId' | 'anonymousId' | 'email' | 'phone' | 'record';
+/**
+ * Identity types the deterministic graph links on. `record` is a source
+ * system's own id; any other name is a custom type a source declares in
+ * `context.externalIds` (a WeChat openid, a loyalty card number).
+ */
+export type BuiltInIdentityType = 'userId' | 'anonymousId' | 'email' | 'phone' | 'record';
+export type IdentityType = BuiltInIdentityType | (string & {});
+
+const BUILT_IN: ReadonlySet<string> = new Set<BuiltInIdentityType>(['userId', 'anonymousId', 'email', 'phone', 'record']);
+const CUSTOM_TYPE = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
 
 export interface IdentityKey {
   type: IdentityType;
@@ -60,6 +68,7 @@ export function identitiesOf(message: TrackingMessage, junk: JunkIdFilter): Iden
   };
   add('userId', message.userId);
   for (const record of sourceRecordsOf(message)) add('record', `${record.source}:${record.id}`);
+  for (const custom of customIdsOf(message)) add(custom.type, custom.id);
   const contextTraits = message.context?.traits as Record<string, unknown> | undefined;
   for (const traits of [message.type === 'identify' ? message.traits : undefined, contextTraits]) {
     for (const email of traitTexts(traits, 'email')) add('email', email);
@@ -85,6 +94,24 @@ export function sourceRecordsOf(message: TrackingMessage): Array<{ source: strin
     if ((typeof id === 'string' && id.trim() !== '') || (typeof id === 'number' && Number.isFinite(id))) records.push({ source: collection, id: String(id) });
   }
   return records;
+}
+
+/**
+ * Other external ids a message names (`{type: 'wechat_openid', id: 'o…'}`):
+ * each type is an identity type of its own. A built-in type name given this
+ * way is that identity (`{type: 'email', id: …}` is an email).
+ */
+export function customIdsOf(message: TrackingMessage): Array<{ type: string; id: string }> {
+  const list = message.context?.externalIds;
+  if (!Array.isArray(list)) return [];
+  const ids: Array<{ type: string; id: string }> = [];
+  for (const item of list as unknown[]) {
+    if (typeof item !== 'object' || item === null) continue;
+    const { type, id } = item as Record<string, unknown>;
+    if (typeof type !== 'string' || type === 'record' || !CUSTOM_TYPE.test(type)) continue;
+    if ((typeof id === 'string' && id.trim() !== '') || (typeof id === 'number' && Number.isFinite(id))) ids.push({ type: BUILT_IN.has(type) ? type : type.toLowerCase(), id: String(id).trim() });
+  }
+  return ids;
 }
 
 /** The traits a message sets on its profile: identify traits, and context.traits on any call. */

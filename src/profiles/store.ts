@@ -26,6 +26,27 @@ export interface Profile {
   lastSeenAt: string | null;
   /** ids of profiles merged into this one: they still resolve here */
   mergedFrom: string[];
+  /** per trait: the source and message its value came from, and the survivorship rule that kept it */
+  provenance: Record<string, TraitProvenance>;
+}
+
+export interface TraitProvenance {
+  source: string | null;
+  messageId: string | null;
+  at: string | null;
+  rule: string | null;
+  /** cleaning derived the value from other evidence (a birthday from an ID number) */
+  derived: boolean;
+}
+
+function provenanceOf(stored: Record<string, unknown>, traits: Record<string, unknown>, derived: readonly string[]): Record<string, TraitProvenance> {
+  const out: Record<string, TraitProvenance> = {};
+  for (const key of Object.keys(traits)) {
+    const o = stored[key] as { s?: string; m?: string; t?: string; r?: string; d?: number } | undefined;
+    // Traits kept before provenance was recorded have none to show.
+    out[key] = { source: o?.s || null, messageId: o?.m || null, at: o?.t || null, rule: o?.r ?? null, derived: o ? o.d === 1 : derived.includes(key) };
+  }
+  return out;
 }
 
 /** One lineage entry of a profile's field history, with the message it came from. */
@@ -58,6 +79,8 @@ type ProfileRow = {
   created_at: Date;
   updated_at: Date;
   last_seen_at: Date | null;
+  provenance: Record<string, unknown>;
+  derived_traits: string[];
 };
 
 // Record identities name a source system's own row (`source:id`); userIds are the tracking sources' records.
@@ -84,9 +107,10 @@ export function createProfileStore(database: Database, keyring: Keyring) {
         .filter((i) => i.profile_id === row.id)
         .map((i) => ({ type: i.type, value: keyring.decrypt(i.value_enc).toString('utf8'), source: i.source_id, firstSeenAt: i.first_seen_at.toISOString() }));
       const secret = row.secret_traits ? keyring.decryptJson<Record<string, unknown>>(row.secret_traits) : null;
+      const traits = joinClasses(row.traits, secret);
       return {
         id: row.id,
-        traits: joinClasses(row.traits, secret),
+        traits,
         identities: own,
         records: own.filter((i) => RECORD_TYPES.has(i.type)).map((i) => recordOf(i)),
         tags: [],
@@ -96,11 +120,12 @@ export function createProfileStore(database: Database, keyring: Keyring) {
         updatedAt: row.updated_at.toISOString(),
         lastSeenAt: row.last_seen_at?.toISOString() ?? null,
         mergedFrom: merged.filter((m) => m.merged_into === row.id).map((m) => m.id),
+        provenance: provenanceOf(row.provenance, traits, row.derived_traits),
       };
     });
   }
 
-  const columns = ['id', 'traits', 'secret_traits', 'created_at', 'updated_at', 'last_seen_at'] as const;
+  const columns = ['id', 'traits', 'secret_traits', 'created_at', 'updated_at', 'last_seen_at', 'provenance', 'derived_traits'] as const;
 
   return {
     /** The profile with this id; a merged-away id resolves to the profile it became. */

@@ -21,6 +21,7 @@ import { catalogRoutes } from './catalog-routes.js';
 import { sourcesRoutes } from './sources-routes.js';
 import { webhookRoutes } from './webhook-routes.js';
 import { qualityRoutes } from './quality-routes.js';
+import { identityRoutes } from './identity-routes.js';
 import { createCleaningSettingsStore } from '../collect/cleaning-settings.js';
 import { createQualityReporter } from '../quality/report.js';
 
@@ -147,6 +148,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const cleaningSettings = createCleaningSettingsStore(database);
   await app.register(profilesRoutes, { auth, store: createProfileStore(database, keyring), keyring, settings: cleaningSettings });
   await app.register(qualityRoutes, { auth, database, reporter: createQualityReporter(database, keyring), settings: cleaningSettings });
+  await app.register(identityRoutes, { auth, identity: { database, keyring, junk } });
   await app.register(sourcesRoutes, { auth, trackingPlans });
   await app.register(catalogRoutes, { auth });
   await app.register(importsRoutes, { auth, database, eventLog, junk, trackingPlans });

@@ -24,6 +24,17 @@ const Profile = Type.Object(
     updatedAt: Type.String({ format: 'date-time' }),
     lastSeenAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
     mergedFrom: Type.Array(Type.String(), { description: 'ids of profiles merged into this one' }),
+    provenance: Type.Record(
+      Type.String(),
+      Type.Object({
+        source: Type.Union([Type.String(), Type.Null()]),
+        messageId: Type.Union([Type.String(), Type.Null()]),
+        at: Type.Union([Type.String(), Type.Null()], { description: 'time of the message the value came from' }),
+        rule: Type.Union([Type.String(), Type.Null()], { description: 'survivorship rule that kept it: recent, source, complete, frequent' }),
+        derived: Type.Boolean({ description: 'cleaning derived it from other evidence' }),
+      }),
+      { description: 'per trait, where its value came from (null parts: kept before provenance was recorded)' },
+    ),
   },
   { $id: 'Profile' },
 );

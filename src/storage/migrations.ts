@@ -5,6 +5,7 @@ import { imports } from './migrations/0002-imports.js';
 import { trackingPlans } from './migrations/0003-tracking-plans.js';
 import { webhookMappings } from './migrations/0004-webhook-mappings.js';
 import { cleaning } from './migrations/0005-cleaning.js';
+import { identity } from './migrations/0006-identity.js';
 
 /**
  * Migrations live in code so the built binary carries them; each is a list of
@@ -19,6 +20,7 @@ const ordered: ReadonlyArray<[name: string, statements: readonly string[]]> = [
   ['0003_tracking_plans', trackingPlans],
   ['0004_webhook_mappings', webhookMappings],
   ['0005_cleaning', cleaning],
+  ['0006_identity', identity],
 ];
 
 function fromStatements(statements: readonly string[]): Migration {

@@ -65,6 +65,8 @@ export interface ProfileTable {
   merged_into: string | null;
   /** trait keys cleaning filled from evidence rather than a source giving them */
   derived_traits: ColumnType<string[], string[] | undefined, string[]>;
+  /** where each trait came from: see identity/survivorship.ts */
+  provenance: ColumnType<Record<string, unknown>, string | undefined, string>;
 }
 
 export interface IdentityTable {
@@ -100,6 +102,66 @@ export interface ProfileMergeTable {
   into_profile: string;
   reason: string;
   message_id: string | null;
+  created_at: Timestamp;
+  /** blind indexes of the identities the merge moved, to undo it */
+  moved_identities: ColumnType<Uint8Array[], Uint8Array[] | undefined, Uint8Array[]>;
+  score: number | null;
+  detail: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  actor: string | null;
+  undone_at: Timestamp | null;
+}
+
+export interface IdentityConflictTable {
+  workspace_id: string;
+  id: Generated<string>;
+  message_id: string;
+  type: string;
+  value_index: Uint8Array;
+  reason: string;
+  limit_type: string | null;
+  profiles: string[];
+  created_at: Timestamp;
+}
+
+export interface IdentityModelTable {
+  workspace_id: string;
+  model: Json<Record<string, unknown>>;
+  records: number;
+  fitted_at: Timestamp;
+}
+
+export interface IdentityRunTable {
+  workspace_id: string;
+  id: Generated<string>;
+  status: string;
+  full_run: boolean;
+  stage: string | null;
+  done: ColumnType<string, number | undefined, number>;
+  total: ColumnType<string, number | undefined, number>;
+  counts: Json<Record<string, number>>;
+  error: string | null;
+  started_at: Timestamp;
+  finished_at: Timestamp | null;
+}
+
+export interface IdentityReviewTable {
+  workspace_id: string;
+  id: Generated<string>;
+  profile_a: string;
+  profile_b: string;
+  probability: number;
+  weight: number;
+  status: string;
+  created_at: Timestamp;
+  decided_at: Timestamp | null;
+  decided_by: string | null;
+}
+
+export interface IdentityExclusionTable {
+  workspace_id: string;
+  profile_a: string;
+  profile_b: string;
+  reason: string;
   created_at: Timestamp;
 }
 
@@ -257,4 +319,9 @@ export interface Schema {
   quality_daily: QualityDailyTable;
   quality_issues: QualityIssueTable;
   quality_alerts: QualityAlertTable;
+  identity_conflicts: IdentityConflictTable;
+  identity_models: IdentityModelTable;
+  identity_runs: IdentityRunTable;
+  identity_reviews: IdentityReviewTable;
+  identity_exclusions: IdentityExclusionTable;
 }

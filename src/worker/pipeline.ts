@@ -4,11 +4,12 @@ import type { JunkIdFilter } from '../clean/junk-ids.js';
 import type { CleanContext } from '../clean/settings.js';
 import { cleanContextFor } from '../collect/cleaning-settings.js';
 import type { TrackingMessage } from '../collect/messages.js';
-import { keysOfBatch, planBatch, type IncomingMessage } from '../identity/graph.js';
+import { identityPolicy, keysOfBatch, planBatch, type IncomingMessage } from '../identity/graph.js';
 import { applyPlan, loadSnapshot } from '../identity/graph-store.js';
+import { identitySettingsFor, lockIdentityGraph } from '../identity/settings-store.js';
 import type { Keyring } from '../privacy/crypto.js';
 import { splitByClass } from '../privacy/field-catalog.js';
-import { moveCleaningRecords, recordCleaning, type CleaningRecord } from '../quality/record.js';
+import { recordCleaning, type CleaningRecord } from '../quality/record.js';
 import type { Database } from '../storage/database.js';
 import type { Schema } from '../storage/schema.js';
 import { cleanMessage, type CleanedMessage } from './clean-message.js';
@@ -23,6 +24,10 @@ export interface BatchOutcome {
   processed: number;
   profilesTouched: number;
   merges: number;
+  /** identifiers left unlinked because linking them would break an identity limit */
+  conflicts: number;
+  /** identifiers ignored because the workspace blocklists them */
+  blocked: number;
 }
 
 /**
@@ -72,7 +77,7 @@ export async function processBatch(deps: PipelineDeps, limit = 500): Promise<Bat
       .forUpdate()
       .skipLocked()
       .execute();
-    if (pending.length === 0) return { processed: 0, profilesTouched: 0, merges: 0 };
+    if (pending.length === 0) return { processed: 0, profilesTouched: 0, merges: 0, conflicts: 0, blocked: 0 };
     const now = new Date();
     const contexts = await loadCleanContexts(tx, pending, now);
     const byWorkspace = new Map<string, IncomingMessage[]>();
@@ -91,11 +96,15 @@ export async function processBatch(deps: PipelineDeps, limit = 500): Promise<Bat
     }
     let profilesTouched = 0;
     let merges = 0;
+    let conflicts = 0;
+    let blocked = 0;
     for (const [workspaceId, messages] of byWorkspace) {
+      // Cleaning above runs in parallel across workers; from here on, one workspace's graph is changed by one at a time.
+      await lockIdentityGraph(tx, workspaceId);
+      const policy = identityPolicy(junk, await identitySettingsFor(tx, workspaceId));
       const snapshot = await loadSnapshot(tx, keyring, workspaceId, keysOfBatch(messages, junk));
-      const plan = planBatch(messages, snapshot, junk, now, randomUUID);
+      const plan = planBatch(messages, snapshot, policy, now, randomUUID);
       await applyPlan(tx, keyring, workspaceId, plan);
-      for (const merge of plan.merges) await moveCleaningRecords(tx, workspaceId, merge.from, merge.into);
       await tx
         .insertInto('events')
         .values(plan.events.map((e) => eventRow(workspaceId, keyring, e, raw.get(keyOf(workspaceId, e.message.messageId)) ?? e.message)))
@@ -108,6 +117,8 @@ export async function processBatch(deps: PipelineDeps, limit = 500): Promise<Bat
       await recordCleaning(tx, keyring, workspaceId, records, now);
       profilesTouched += plan.profiles.size;
       merges += plan.merges.length;
+      conflicts += plan.conflicts.length;
+      blocked += plan.blocked;
     }
     await tx
       .updateTable('event_log')
@@ -116,7 +127,7 @@ export async function processBatch(deps: PipelineDeps, limit = 500): Promise<Bat
       .where('processed_at', 'is', null)
       .where('seq', '=', sql<string>`any(${pending.map((r) => r.seq)}::bigint[])`)
       .execute();
-    return { processed: pending.length, profilesTouched, merges };
+    return { processed: pending.length, profilesTouched, merges, conflicts, blocked };
   });
 }
 

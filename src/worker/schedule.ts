@@ -1,5 +1,7 @@
+import { sql } from 'kysely';
+import type { IdentityDeps } from '../identity/merge.js';
+import { resolveWorkspace } from '../identity/resolve.js';
 import { auditQuality } from '../quality/audit.js';
-import type { Database } from '../storage/database.js';
 import type { WorkerLogger } from './runner.js';
 
 export interface ScheduledJob {
@@ -45,8 +47,39 @@ export function startSchedule(jobs: readonly ScheduledJob[], logger: WorkerLogge
   };
 }
 
+/**
+ * Probabilistic matching after imports: each workspace with an import
+ * finished since its last resolve run, once the pipeline has built the
+ * imported profiles, gets an incremental run.
+ */
+export async function resolveAfterImports(deps: IdentityDeps): Promise<number> {
+  const { db } = deps.database;
+  const due = await db
+    .selectFrom('imports as i')
+    .select('i.workspace_id')
+    .distinct()
+    .where('i.status', '=', 'done')
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('identity_runs as r')
+            .select('r.id')
+            .whereRef('r.workspace_id', '=', 'i.workspace_id')
+            .where(sql<boolean>`r.started_at >= i.finished_at`),
+        ),
+      ),
+    )
+    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('event_log as l').select('l.seq').whereRef('l.workspace_id', '=', 'i.workspace_id').where('l.processed_at', 'is', null))))
+    .execute();
+  for (const { workspace_id } of due) await resolveWorkspace(deps, workspace_id);
+  return due.length;
+}
+
 /** The jobs a worker process runs besides the pipeline. */
-export function workerJobs(database: Database): ScheduledJob[] {
-  // The audit looks at whole days; hourly is often enough to raise yesterday's alerts soon after midnight UTC.
-  return [{ name: 'quality-audit', everyMs: 3_600_000, firstAfterMs: 60_000, run: () => auditQuality(database) }];
+export function workerJobs(deps: IdentityDeps): ScheduledJob[] {
+  return [
+    // The audit looks at whole days; hourly is often enough to raise yesterday's alerts soon after midnight UTC.
+    { name: 'quality-audit', everyMs: 3_600_000, firstAfterMs: 60_000, run: () => auditQuality(deps.database) },
+    { name: 'resolve-after-imports', everyMs: 30_000, firstAfterMs: 30_000, run: () => resolveAfterImports(deps) },
+  ];
 }

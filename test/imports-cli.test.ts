@@ -23,6 +23,8 @@ describe('custodian import (PGlite)', () => {
     const run = await runCli(['import', file, '--source', 'crm', '--data', data, '--no-demo'], {}, 90_000);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/9 rows read \(utf-8\): 5 imported, 1 already there, 3 rejected/);
+    // The import ends with probabilistic matching of the new records.
+    expect(run.stdout).toMatch(/^profiles 5 \(5 changed\), pairs compared \d+, merges 0, sent to review \d+, kept apart 0, model fitted$/m);
     const rejects = readFileSync(`${file}.rejects.csv`, 'utf8').trim().split('\n');
     expect(rejects[0]).toBe('line,column,reason');
     expect(rejects.slice(1).map((l) => l.split(',')[0])).toEqual(['7', '8', '9']);
@@ -38,6 +40,10 @@ describe('custodian import (PGlite)', () => {
     // one row per standard field the file had, e.g. the phone column: 4 of the 5 customers have one
     expect(quality.stdout).toMatch(/^phone\s+4\s+80\.0%/m);
     expect(quality.stdout).toMatch(/^crm\/email\s+\d+/m);
+
+    const resolve = await runCli(['resolve', '--full', '--data', data], {}, 60_000);
+    expect(resolve.code, resolve.stderr).toBe(0);
+    expect(resolve.stdout).toMatch(/^profiles 5 \(5 changed\), pairs compared \d+, merges 0/m);
   });
 
   it('goes through the running server’s API when one holds the data directory', async () => {
@@ -57,6 +63,9 @@ describe('custodian import (PGlite)', () => {
       const quality = await runCli(['quality', '--format', 'json', '--data', data], {}, 60_000);
       expect(quality.code, quality.stderr).toBe(0);
       expect(JSON.parse(quality.stdout)).toMatchObject({ report: { score: expect.any(Number) }, issues: expect.any(Array), alerts: [] });
+      const resolve = await runCli(['resolve', '--data', data], {}, 60_000);
+      expect(resolve.code, resolve.stderr).toBe(0);
+      expect(resolve.stdout).toMatch(/^profiles \d+ \(\d+ changed\), pairs compared \d+, merges \d+/m);
     } finally {
       await stop(server);
     }

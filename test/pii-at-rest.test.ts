@@ -9,6 +9,7 @@ import { buildApp } from '../src/server/app.js';
 import { bootstrap } from '../src/server/bootstrap.js';
 import { createStorage, type Database, type StorageConfig } from '../src/storage/database.js';
 import { processBatch } from '../src/worker/pipeline.js';
+import { resolveWorkspace } from '../src/identity/resolve.js';
 import { ADMIN_TOKEN, TEST_MASTER_KEY, WRITE_KEY } from './helpers/app.js';
 import { freshPostgresUrl } from './helpers/backends.js';
 
@@ -17,7 +18,8 @@ const EMAIL = 'quixote.zelda.7731@example.org';
 const PHONE = '+14155552671';
 const NAME = 'Zelda Quixotevich';
 const USER_ID = 'user-zq-55190';
-const NEEDLES = [EMAIL, PHONE.slice(1), NAME, USER_ID, 'quixote.zelda'];
+// The family name alone too: the match model's term-frequency tables hold names.
+const NEEDLES = [EMAIL, PHONE.slice(1), NAME, USER_ID, 'quixote.zelda', 'Quixotevich', 'quixotevich'];
 
 async function writeKnownPerson(config: StorageConfig): Promise<void> {
   const database = await createStorage(config);
@@ -42,6 +44,8 @@ async function writeKnownPerson(config: StorageConfig): Promise<void> {
     expect(sent.statusCode).toBe(200);
     // Leave one message unprocessed so the event log's own copy is checked too.
     await processBatch({ database, keyring, junk }, 2);
+    // A stored match model and a resolve run are in the files too.
+    await resolveWorkspace({ database, keyring, junk }, 'default');
     await app.close();
   } finally {
     await database.close();

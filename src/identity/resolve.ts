@@ -148,11 +148,11 @@ async function resolveRun(
 
   const stored = await db.selectFrom('identity_models').select(['model', 'records']).where('workspace_id', '=', workspaceId).executeTakeFirst();
   let model: MatchModel;
-  if (stored && options.refit !== true && records.length <= stored.records * REFIT_GROWTH) model = stored.model as unknown as MatchModel;
+  if (stored && options.refit !== true && records.length <= stored.records * REFIT_GROWTH) model = keyring.decryptJson<MatchModel>(stored.model);
   else {
     model = fitModel(records, { onProgress: progress });
     counts.fitted = 1;
-    const row = { workspace_id: workspaceId, model: JSON.stringify(model), records: records.length, fitted_at: new Date() };
+    const row = { workspace_id: workspaceId, model: keyring.encryptJson(model), records: records.length, fitted_at: new Date() };
     await db
       .insertInto('identity_models')
       .values(row)

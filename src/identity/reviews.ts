@@ -115,5 +115,5 @@ export async function explainProfiles(deps: IdentityDeps, workspaceId: string, a
     const secret = row.secret_traits ? deps.keyring.decryptJson<Record<string, unknown>>(row.secret_traits) : null;
     records.push(matchRecordOf(row.id, joinClasses(row.traits, secret)));
   }
-  return { profiles: [a, b], ...explainPair(stored.model as unknown as MatchModel, records[0]!, records[1]!) };
+  return { profiles: [a, b], ...explainPair(deps.keyring.decryptJson<MatchModel>(stored.model), records[0]!, records[1]!) };
 }

@@ -125,7 +125,8 @@ export interface IdentityConflictTable {
 
 export interface IdentityModelTable {
   workspace_id: string;
-  model: Json<Record<string, unknown>>;
+  /** encrypted JSON of the fitted MatchModel */
+  model: Uint8Array;
   records: number;
   fitted_at: Timestamp;
 }

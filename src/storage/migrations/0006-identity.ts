@@ -27,9 +27,10 @@ export const identity: readonly string[] = [
     created_at timestamptz not null,
     primary key (workspace_id, id)
   )`,
+  // Encrypted: its term-frequency tables hold the workspace's most common names.
   `create table identity_models (
     workspace_id text primary key,
-    model jsonb not null,
+    model bytea not null,
     records integer not null,
     fitted_at timestamptz not null
   )`,

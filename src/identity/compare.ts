@@ -22,6 +22,7 @@ export function jaro(a: string, b: string): number {
   const lb = b.length;
   if (la === 0 || lb === 0) return 0;
   const range = Math.max(0, (Math.max(la, lb) >> 1) - 1);
+  if (la <= 32 && lb <= 32) return jaroShort(a, b, la, lb, range);
   scratchFlags(la, lb);
   let matches = 0;
   for (let i = 0; i < la; i++) {
@@ -42,6 +43,37 @@ export function jaro(a: string, b: string): number {
   for (let i = 0; i < la; i++) {
     if (flagsA[i] === 0) continue;
     while (flagsB[k] === 0) k++;
+    if (a.charCodeAt(i) !== b.charCodeAt(k)) halfTranspositions++;
+    k++;
+  }
+  const m = matches;
+  return (m / la + m / lb + (m - halfTranspositions / 2) / m) / 3;
+}
+
+/** Jaro for strings of at most 32 characters: the matched flags live in two integers, nothing is cleared or written to memory. */
+function jaroShort(a: string, b: string, la: number, lb: number, range: number): number {
+  let usedA = 0;
+  let usedB = 0;
+  let matches = 0;
+  for (let i = 0; i < la; i++) {
+    const c = a.charCodeAt(i);
+    const hi = Math.min(lb - 1, i + range);
+    for (let j = Math.max(0, i - range); j <= hi; j++) {
+      const bit = 1 << j;
+      if ((usedB & bit) === 0 && b.charCodeAt(j) === c) {
+        usedA |= 1 << i;
+        usedB |= bit;
+        matches++;
+        break;
+      }
+    }
+  }
+  if (matches === 0) return 0;
+  let halfTranspositions = 0;
+  let k = 0;
+  for (let i = 0; i < la; i++) {
+    if ((usedA & (1 << i)) === 0) continue;
+    while ((usedB & (1 << k)) === 0) k++;
     if (a.charCodeAt(i) !== b.charCodeAt(k)) halfTranspositions++;
     k++;
   }
@@ -139,14 +171,6 @@ function bandedDistance(s: string, t: string, start: number, endS: number, endT:
   }
   const d = prev[m]!;
   return d > max ? over : d;
-}
-
-/** Whether two e-mail addresses (or matching keys) have the same part before the last `@`, without slicing either. */
-export function sameEmailLocalPart(a: string, b: string): boolean {
-  const at = a.lastIndexOf('@');
-  if (at <= 0 || at !== b.lastIndexOf('@')) return false;
-  for (let i = 0; i < at; i++) if (a.charCodeAt(i) !== b.charCodeAt(i)) return false;
-  return true;
 }
 
 // ---------------------------------------------------------------------------

@@ -1,5 +1,4 @@
-import { compareDates, damerauLevenshtein, jaroWinkler, sameEmailLocalPart } from './compare.js';
-import type { NameColumn, PreparedRecords, ValueColumn } from './match-record.js';
+import { priorU, type Comparator, type FieldSpec } from './match-fields.js';
 
 /**
  * The Fellegi–Sunter model: every field compared at a few levels of
@@ -9,208 +8,6 @@ import type { NameColumn, PreparedRecords, ValueColumn } from './match-record.js
  * says nothing (weight 0).
  */
 
-/** Returns the level index for records i and j, or -1 when either lacks the field. */
-export type Comparator = (i: number, j: number) => number;
-
-export interface FieldSpec {
-  name: string;
-  /** strongest first; the last is "different" */
-  levels: readonly string[];
-  /** initial m per level for EM, also the shape of its Dirichlet prior */
-  m0: readonly number[];
-  /**
-   * prior u per level but the last ("different" takes the rest): what a field
-   * absent from the fitting data is scored with, and the shape of the
-   * smoothing that keeps a level no random pair reached above zero
-   */
-  u0: readonly number[];
-  /** the column whose exact agreements get a term-frequency adjustment */
-  tf?: (p: PreparedRecords) => ValueColumn;
-  compare: (p: PreparedRecords) => Comparator;
-}
-
-const JW_HIGH = 0.92;
-const JW_LOW = 0.8;
-
-function similarity(values: string[], folded: string[], a: number, b: number): number {
-  const fa = folded[a]!;
-  const fb = folded[b]!;
-  // Folding keeps a–z only: names in other scripts fold to nothing and are compared as written.
-  return fa === '' || fb === '' ? jaroWinkler(values[a]!, values[b]!) : jaroWinkler(fa, fb);
-}
-
-/** Given and family names written in each other's fields (FEBRL's "swap" corruption, or family-first romanizations). */
-function swappedNames(given: NameColumn, family: NameColumn, i: number, j: number): boolean {
-  const gi = given.ids[i]!;
-  const gj = given.ids[j]!;
-  const fi = family.ids[i]!;
-  const fj = family.ids[j]!;
-  if (gi < 0 || gj < 0 || fi < 0 || fj < 0) return false;
-  const a = given.folded[gi]!;
-  const b = family.folded[fj]!;
-  return a !== '' && a === b && family.folded[fi] === given.folded[gj];
-}
-
-function nameComparator(p: PreparedRecords, role: 'given' | 'family'): Comparator {
-  const column = p[role];
-  const { ids, values, folded, canonical } = column;
-  const nickname = role === 'given';
-  return (i, j) => {
-    const a = ids[i]!;
-    const b = ids[j]!;
-    if (a < 0 || b < 0) return -1;
-    if (a === b) return 0;
-    const fa = folded[a]!;
-    if (fa !== '' && fa === folded[b]) return 1;
-    let level = 1;
-    if (nickname) {
-      level++;
-      const ca = canonical[a]!;
-      if (ca >= 0 && ca === canonical[b]) return level;
-    }
-    const jw = similarity(values, folded, a, b);
-    if (jw >= JW_HIGH) return level + 1;
-    if (swappedNames(p.given, p.family, i, j)) return level + 2;
-    return jw >= JW_LOW ? level + 3 : level + 4;
-  };
-}
-
-function fullNameComparator(p: PreparedRecords): Comparator {
-  const { ids, values, folded } = p.fullName;
-  const parts = p.hasParts;
-  return (i, j) => {
-    // Split names are compared part by part; the whole name only speaks when a side could not be split.
-    if (parts[i] === 1 && parts[j] === 1) return -1;
-    const a = ids[i]!;
-    const b = ids[j]!;
-    if (a < 0 || b < 0) return -1;
-    if (a === b) return 0;
-    const fa = folded[a]!;
-    if (fa !== '' && fa === folded[b]) return 1;
-    const jw = similarity(values, folded, a, b);
-    return jw >= JW_HIGH ? 2 : jw >= JW_LOW ? 3 : 4;
-  };
-}
-
-function exactComparator(column: ValueColumn): Comparator {
-  const { ids } = column;
-  return (i, j) => {
-    const a = ids[i]!;
-    const b = ids[j]!;
-    if (a < 0 || b < 0) return -1;
-    return a === b ? 0 : 1;
-  };
-}
-
-function editComparator(column: ValueColumn): Comparator {
-  const { ids, values } = column;
-  return (i, j) => {
-    const a = ids[i]!;
-    const b = ids[j]!;
-    if (a < 0 || b < 0) return -1;
-    if (a === b) return 0;
-    return damerauLevenshtein(values[a]!, values[b]!, 1) <= 1 ? 1 : 2;
-  };
-}
-
-function textComparator(column: ValueColumn): Comparator {
-  const { ids, values } = column;
-  return (i, j) => {
-    const a = ids[i]!;
-    const b = ids[j]!;
-    if (a < 0 || b < 0) return -1;
-    if (a === b) return 0;
-    const jw = jaroWinkler(values[a]!, values[b]!);
-    return jw >= JW_HIGH ? 1 : jw >= JW_LOW ? 2 : 3;
-  };
-}
-
-const DATE_LEVEL_INDEX = { exact: 0, 'day-month-swapped': 1, 'one-edit': 2, 'one-component': 3, different: 4 } as const;
-
-function birthComparator(p: PreparedRecords): Comparator {
-  const { ids, values } = p.birth;
-  return (i, j) => {
-    const a = ids[i]!;
-    const b = ids[j]!;
-    if (a < 0 || b < 0) return -1;
-    if (a === b) return 0;
-    return DATE_LEVEL_INDEX[compareDates(values[a]!, values[b]!)];
-  };
-}
-
-function emailComparator(p: PreparedRecords): Comparator {
-  const { ids, values } = p.email;
-  return (i, j) => {
-    const a = ids[i]!;
-    const b = ids[j]!;
-    if (a < 0 || b < 0) return -1;
-    if (a === b) return 0;
-    const va = values[a]!;
-    const vb = values[b]!;
-    if (sameEmailLocalPart(va, vb)) return 1;
-    return damerauLevenshtein(va, vb, 1) <= 1 ? 2 : 3;
-  };
-}
-
-const JW_LEVELS = ['exact', 'jw≥0.92', 'jw≥0.80', 'different'] as const;
-const EDIT_LEVELS = ['exact', 'one-edit', 'different'] as const;
-const EXACT_LEVELS = ['exact', 'different'] as const;
-
-/** The compared fields. Order does not matter for the weight; the scorer reorders them to prune early. */
-export const FIELD_SPECS: readonly FieldSpec[] = [
-  {
-    name: 'given',
-    u0: [5e-3, 1e-4, 5e-4, 1e-3, 1e-5, 5e-3],
-    levels: ['exact', 'pinyin', 'nickname', 'jw≥0.92', 'swapped', 'jw≥0.80', 'different'],
-    m0: [0.75, 0.02, 0.02, 0.08, 0.01, 0.04, 0.08],
-    tf: (p) => p.given,
-    compare: (p) => nameComparator(p, 'given'),
-  },
-  {
-    name: 'family',
-    u0: [3e-3, 1e-4, 1e-3, 1e-5, 3e-3],
-    levels: ['exact', 'pinyin', 'jw≥0.92', 'swapped', 'jw≥0.80', 'different'],
-    m0: [0.75, 0.02, 0.08, 0.01, 0.04, 0.1],
-    tf: (p) => p.family,
-    compare: (p) => nameComparator(p, 'family'),
-  },
-  {
-    name: 'fullName',
-    u0: [1e-4, 1e-5, 5e-4, 3e-3],
-    levels: ['exact', 'pinyin', 'jw≥0.92', 'jw≥0.80', 'different'],
-    m0: [0.75, 0.05, 0.08, 0.04, 0.08],
-    tf: (p) => p.fullName,
-    compare: fullNameComparator,
-  },
-  {
-    name: 'birth',
-    u0: [5e-5, 2e-6, 5e-4, 2e-3],
-    levels: ['exact', 'day-month-swapped', 'one-edit', 'one-component', 'different'],
-    m0: [0.85, 0.01, 0.06, 0.03, 0.05],
-    tf: (p) => p.birth,
-    compare: birthComparator,
-  },
-  { name: 'gender', levels: EXACT_LEVELS, m0: [0.95, 0.05], u0: [0.5], compare: (p) => exactComparator(p.gender) },
-  {
-    name: 'email',
-    u0: [1e-7, 1e-6, 1e-7],
-    levels: ['exact', 'local-part', 'one-edit', 'different'],
-    m0: [0.7, 0.05, 0.05, 0.2],
-    tf: (p) => p.email,
-    compare: emailComparator,
-  },
-  { name: 'phone', levels: EDIT_LEVELS, m0: [0.7, 0.05, 0.25], u0: [1e-7, 5e-6], tf: (p) => p.phone, compare: (p) => editComparator(p.phone) },
-  { name: 'nationalId', levels: EDIT_LEVELS, m0: [0.85, 0.07, 0.08], u0: [1e-7, 5e-6], tf: (p) => p.nationalId, compare: (p) => editComparator(p.nationalId) },
-  { name: 'streetNumber', levels: EDIT_LEVELS, m0: [0.8, 0.08, 0.12], u0: [0.02, 0.2], compare: (p) => editComparator(p.streetNumber) },
-  { name: 'street', levels: JW_LEVELS, m0: [0.7, 0.1, 0.05, 0.15], u0: [1e-3, 5e-4, 0.01], tf: (p) => p.street, compare: (p) => textComparator(p.street) },
-  { name: 'addressLine2', levels: JW_LEVELS, m0: [0.7, 0.1, 0.05, 0.15], u0: [1e-3, 5e-4, 0.01], compare: (p) => textComparator(p.addressLine2) },
-  { name: 'city', levels: JW_LEVELS, m0: [0.75, 0.08, 0.05, 0.12], u0: [0.01, 1e-3, 5e-3], tf: (p) => p.city, compare: (p) => textComparator(p.city) },
-  { name: 'district', levels: JW_LEVELS, m0: [0.8, 0.05, 0.03, 0.12], u0: [0.02, 2e-3, 5e-3], compare: (p) => textComparator(p.district) },
-  { name: 'postcode', levels: EDIT_LEVELS, m0: [0.8, 0.08, 0.12], u0: [1e-3, 0.01], tf: (p) => p.postcode, compare: (p) => editComparator(p.postcode) },
-  { name: 'state', levels: EDIT_LEVELS, m0: [0.85, 0.05, 0.1], u0: [0.1, 0.02], compare: (p) => editComparator(p.state) },
-  { name: 'country', levels: EXACT_LEVELS, m0: [0.95, 0.05], u0: [0.8], compare: (p) => exactComparator(p.country) },
-];
-
 /** Levels of one field, for counting: index f*LEVEL_SLOTS + level. */
 export const LEVEL_SLOTS = 8;
 
@@ -218,20 +15,17 @@ export const LEVEL_SLOTS = 8;
 // u from random pairs
 
 /**
- * Level counts over random pairs of `members`, per field among the pairs
- * where both records have the field. Nearly all random pairs are non-matches,
- * so these counts estimate u.
+ * Level counts over `pairs` random pairs of `n` records (with replacement),
+ * per field among the pairs where both records have the field. Nearly all
+ * random pairs are non-matches, so these counts estimate u.
  */
-export function countRandomPairLevels(compare: readonly Comparator[], members: Int32Array, pairs: number, random: () => number, onProgress?: (done: number) => void): Float64Array {
+export function countRandomPairLevels(compare: readonly Comparator[], n: number, pairs: number, random: () => number, onProgress?: (done: number) => void): Float64Array {
   const counts = new Float64Array(compare.length * LEVEL_SLOTS);
-  const n = members.length;
   if (n < 2) return counts;
   for (let k = 0; k < pairs; k++) {
-    const x = Math.floor(random() * n);
-    let y = Math.floor(random() * (n - 1));
-    if (y >= x) y++;
-    const i = members[x]!;
-    const j = members[y]!;
+    const i = Math.floor(random() * n);
+    let j = Math.floor(random() * (n - 1));
+    if (j >= i) j++;
     for (let f = 0; f < compare.length; f++) {
       const level = compare[f]!(i, j);
       if (level >= 0) counts[f * LEVEL_SLOTS + level]!++;
@@ -241,24 +35,24 @@ export function countRandomPairLevels(compare: readonly Comparator[], members: I
   return counts;
 }
 
-/** The prior u of every level of a field, "different" included. */
-export function priorU(spec: FieldSpec): number[] {
-  const rest = 1 - spec.u0.reduce((a, b) => a + b, 0);
-  return [...spec.u0, rest];
-}
-
 /**
  * u per level from random-pair counts, smoothed towards the field's prior u
  * by one pseudo-pair: a level no random pair reached gets a small u rather
  * than zero, and a field no pair had keeps its prior.
  */
-export function uFromCounts(counts: Float64Array, specs: readonly FieldSpec[]): number[][] {
-  return specs.map((spec, f) => {
+export function uFromCounts(counts: Float64Array, specs: readonly FieldSpec[]): { u: number[][]; floors: number[][] } {
+  const u: number[][] = [];
+  const floors: number[][] = [];
+  specs.forEach((spec, f) => {
     const prior = priorU(spec);
     let total = 0;
     for (let l = 0; l < prior.length; l++) total += counts[f * LEVEL_SLOTS + l]!;
-    return prior.map((u0, l) => (counts[f * LEVEL_SLOTS + l]! + u0) / (total + 1));
+    // Unseen in `total` pairs says u is below about 1/total, not that it is below the prior.
+    const unseen = 0.5 / (total + 1);
+    floors.push(prior.map((u0) => Math.min(u0, unseen)));
+    u.push(prior.map((u0, l) => Math.max((counts[f * LEVEL_SLOTS + l]! + u0) / (total + 1), Math.min(u0, unseen))));
   });
+  return { u, floors };
 }
 
 // ---------------------------------------------------------------------------
@@ -305,6 +99,8 @@ export interface EmResult {
   m: number[][];
   /** share of the pairs EM saw that are matches */
   lambda: number;
+  /** per field: the expected number of matching pairs that had it on both sides, what its m rests on */
+  evidence: number[];
   iterations: number;
   converged: boolean;
 }
@@ -318,6 +114,8 @@ export interface EmOptions {
 }
 
 const M_FLOOR = 1e-6;
+/** u of an exact identifier is ~1e-7 and must stay itself; only zero is ruled out. */
+const U_FLOOR = 1e-15;
 
 /**
  * Expectation–maximization for m and the match share λ with u held fixed, as
@@ -331,7 +129,7 @@ export function expectationMaximization(patterns: Patterns, u: readonly (readonl
   const tolerance = options.tolerance ?? 1e-6;
   const strength = options.priorStrength ?? 1;
   const P = counts.length;
-  const logU = u.map((row) => row.map((x) => Math.log(Math.max(x, M_FLOOR))));
+  const logU = u.map((row) => row.map((x) => Math.log(Math.max(x, U_FLOOR))));
   let m = m0.map((row) => [...row]);
   let lambda = lambda0;
   let total = 0;
@@ -340,7 +138,7 @@ export function expectationMaximization(patterns: Patterns, u: readonly (readonl
   const present = new Float64Array(fields);
   let iterations = 0;
   let converged = false;
-  if (total === 0) return { m, lambda, iterations, converged: true };
+  if (total === 0) return { m, lambda, evidence: m0.map(() => 0), iterations, converged: true };
   while (iterations < maxIterations) {
     iterations++;
     const logM = m.map((row) => row.map((x) => Math.log(Math.max(x, M_FLOOR))));
@@ -382,75 +180,68 @@ export function expectationMaximization(patterns: Patterns, u: readonly (readonl
       break;
     }
   }
-  return { m, lambda, iterations, converged };
+  return { m, lambda, evidence: [...present], iterations, converged };
 }
-
-// ---------------------------------------------------------------------------
-// Term frequencies
-
-/** Shares of the most common values of a field (keys hashed: the model holds no plain personal data) and one share for the rest. */
-export interface TermFrequencies {
-  shares: Record<string, number>;
-  other: number;
-}
-
-/** How many values a term-frequency table keeps per field; bounded so a model stays small whatever the data. */
-export const TF_TABLE_SIZE = 1000;
-/** A value shared by fewer records is not common: it falls under `other`. */
-const TF_MIN_COUNT = 3;
-
-/** A stable 32-bit FNV-1a hash of a value, as the term-frequency tables key it. */
-export function valueHash(value: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < value.length; i++) {
-    h ^= value.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0).toString(36);
-}
-
-/** The term-frequency table of a column: the `TF_TABLE_SIZE` most common values (of records that have one). */
-export function termFrequencies(column: ValueColumn): TermFrequencies {
-  const counts = new Int32Array(column.values.length);
-  let present = 0;
-  for (const id of column.ids) {
-    if (id < 0) continue;
-    counts[id]!++;
-    present++;
-  }
-  if (present === 0) return { shares: {}, other: 1 };
-  const common: number[] = [];
-  for (let id = 0; id < counts.length; id++) if (counts[id]! >= TF_MIN_COUNT) common.push(id);
-  common.sort((a, b) => counts[b]! - counts[a]! || a - b);
-  common.length = Math.min(common.length, TF_TABLE_SIZE);
-  const shares: Record<string, number> = {};
-  let covered = 0;
-  for (const id of common) {
-    shares[valueHash(column.values[id]!)] = counts[id]! / present;
-    covered += counts[id]!;
-  }
-  const rest = column.values.length - common.length;
-  const other = rest > 0 ? (present - covered) / rest / present : 1 / present;
-  return { shares, other };
-}
-
-/** Term-frequency adjustments are bounded: a rare value may be rare by a typo, and the table is estimated. */
-export const TF_MAX_BOOST = 4;
-export const TF_MAX_PENALTY = 10;
 
 /**
- * Per value of the column, what agreeing exactly on it adds to the field's
- * exact weight: log2(u_exact / share). A value every fifth record has weighs
- * less than the average agreement, a rare one more.
+ * The prior: the probability that two records drawn at random are one
+ * person. Fixed point of λ = Σ P(match | γ, λ) / all pairs, the sum over
+ * the candidate pairs (patterns, each standing for `scale` pairs), the pairs
+ * blocking never brings together counting as non-matches. It is the prior
+ * that goes with u from random pairs, and it does not change when a data set
+ * is sampled uniformly (both the matches and the pairs scale alike).
  */
-export function tfAdjustments(column: ValueColumn, tf: TermFrequencies, uExact: number): Float64Array {
-  const adjust = new Float64Array(column.values.length);
-  for (let id = 0; id < column.values.length; id++) {
-    const share = tf.shares[valueHash(column.values[id]!)] ?? tf.other;
-    const a = Math.log2(uExact / share);
-    adjust[id] = Math.max(-TF_MAX_PENALTY, Math.min(TF_MAX_BOOST, a));
+export function allPairsPrior(patterns: Patterns, weights: readonly (readonly number[])[], household: readonly boolean[], totalPairs: number, scale: number): number {
+  const { fields, levels, counts } = patterns;
+  const P = counts.length;
+  if (P === 0 || totalPairs <= 0) return 1 / Math.max(2, totalPairs);
+  const personal = new Float64Array(P);
+  const shared = new Float64Array(P);
+  let candidates = 0;
+  for (let p = 0; p < P; p++) {
+    for (let f = 0; f < fields; f++) {
+      const l = levels[p * fields + f]!;
+      if (l < 0) continue;
+      if (household[f]) shared[p]! += weights[f]![l]!;
+      else personal[p]! += weights[f]![l]!;
+    }
+    candidates += counts[p]! * scale;
   }
-  return adjust;
+  // From above: the largest fixed point is the one where the strong pairs are matches.
+  let lambda = Math.min(0.5, candidates / totalPairs);
+  for (let iteration = 0; iteration < 500; iteration++) {
+    const logit = Math.log2(lambda / (1 - lambda));
+    const cap = householdCap(logit);
+    let expected = 0;
+    for (let p = 0; p < P; p++) expected += counts[p]! / (1 + Math.pow(2, -(logit + personal[p]! + Math.min(shared[p]!, cap))));
+    const next = Math.min(0.5, Math.max(1e-15, (expected * scale) / totalPairs));
+    const done = Math.abs(next - lambda) <= 1e-7 * lambda;
+    lambda = next;
+    if (done) break;
+  }
+  return lambda;
+}
+
+/**
+ * The most the household fields together may add: what brings a pair from
+ * the prior to even odds. Sharing a home says two records may be one person
+ * or two people who live together; only personal fields can tell which.
+ */
+export function householdCap(priorWeight: number): number {
+  return Math.max(0, -priorWeight);
+}
+
+/**
+ * u without the true matches among the random pairs: with several records
+ * per person, λ is not small beside u of a strong identifier (a phone number
+ * two random records share is mostly one person's), and random pairs would
+ * understate what agreeing on it means. u = (u_random − λ·m) / (1 − λ), kept
+ * above a share of the raw figure and the floor for unseen levels.
+ */
+export function uWithoutMatches(uRandom: readonly (readonly number[])[], m: readonly (readonly number[])[], lambda: number, floors: readonly (readonly number[])[]): number[][] {
+  return uRandom.map((row, f) =>
+    row.map((u, l) => Math.max((u - lambda * m[f]![l]!) / (1 - lambda), 0.05 * u, floors[f]![l]!)),
+  );
 }
 
 // ---------------------------------------------------------------------------
@@ -480,31 +271,49 @@ export function levelWeights(m: readonly number[], u: readonly number[], levels:
   return w;
 }
 
-/** A field's term-frequency adjustment per record: the column's value ids and the adjustment per value. */
+/** A field's term-frequency adjustment: where records keep the field's value index, and the adjustment per value. */
 export interface TfLookup {
-  ids: Int32Array;
+  codes: Int32Array;
+  width: number;
+  slot: number;
   adjust: Float64Array;
 }
 
 /**
- * Scores pairs with fields ordered by how much they can add, so that a pair
- * far below the threshold is dropped after a few comparisons: once even the
- * best levels of the remaining fields could not lift it to the floor, the
- * rest are not compared.
+ * Scores pairs, abandoning a pair as soon as it cannot reach the floor: the
+ * bound starts at the prior plus the best every field both records have could
+ * add, and each compared field replaces its best by what it adds. Fields
+ * that tell pairs apart most are compared first, so a non-match is usually
+ * dropped after two or three comparisons.
  */
 export class PairScorer {
-  private readonly order: number[];
-  /** bestRest[k]: the most the fields order[k..] can still add */
-  private readonly bestRest: Float64Array;
+  private readonly order: Int32Array;
+  private readonly best: Float64Array;
+  private readonly bits: Int32Array;
+  private readonly shared: Uint8Array;
   private readonly flat: Float64Array;
+  /** the cap on the household fields' summed weight */
+  readonly cap: number;
 
+  /**
+   * `slots[f]`: the prepared slot of field f, whose bit in `presence` says a
+   * record has the field; fields without one (-1) are always compared.
+   * `household[f]`: field f is one of the capped household fields.
+   */
   constructor(
     private readonly compare: readonly Comparator[],
     private readonly weights: readonly (readonly number[])[],
     private readonly tf: readonly (TfLookup | undefined)[],
     readonly priorWeight: number,
+    private readonly presence: Uint32Array,
+    slots: readonly number[],
+    household: readonly boolean[],
   ) {
-    const best = weights.map((w, f) => {
+    const F = weights.length;
+    this.cap = householdCap(priorWeight);
+    this.best = new Float64Array(F);
+    const span = new Float64Array(F);
+    weights.forEach((w, f) => {
       let top = Math.max(0, ...w);
       const t = tf[f];
       if (t !== undefined) {
@@ -512,46 +321,77 @@ export class PairScorer {
         for (const a of t.adjust) if (a > maxAdjust) maxAdjust = a;
         top = Math.max(top, w[0]! + maxAdjust);
       }
-      return top;
+      this.best[f] = top;
+      span[f] = top - Math.min(0, ...w);
     });
-    this.order = weights.map((_, f) => f).sort((a, b) => best[b]! - best[a]! || a - b);
-    this.bestRest = new Float64Array(this.order.length + 1);
-    for (let k = this.order.length - 1; k >= 0; k--) this.bestRest[k] = this.bestRest[k + 1]! + best[this.order[k]!]!;
-    this.flat = new Float64Array(weights.length * LEVEL_SLOTS);
+    this.order = Int32Array.from(weights.map((_, f) => f).sort((a, b) => span[b]! - span[a]! || a - b));
+    this.bits = Int32Array.from(slots, (s) => (s >= 0 ? 1 << s : 0));
+    this.shared = Uint8Array.from(household, (h) => (h ? 1 : 0));
+    this.flat = new Float64Array(F * LEVEL_SLOTS);
     weights.forEach((w, f) => w.forEach((x, l) => (this.flat[f * LEVEL_SLOTS + l] = x)));
   }
 
   /** The match weight of records i and j, or -Infinity as soon as it cannot reach `floor`. */
   score(i: number, j: number, floor = Number.NEGATIVE_INFINITY): number {
-    let w = this.priorWeight;
-    const { order, compare, flat, tf, bestRest } = this;
+    const { order, compare, flat, tf, best, bits, shared, cap } = this;
+    const both = this.presence[i]! & this.presence[j]!;
+    // Personal and household sums so far, and the best the fields still to compare could add to each.
+    let personal = this.priorWeight;
+    let household = 0;
+    let personalRest = 0;
+    let householdRest = 0;
     for (let k = 0; k < order.length; k++) {
-      if (w + bestRest[k]! < floor) return Number.NEGATIVE_INFINITY;
       const f = order[k]!;
+      const bit = bits[f]!;
+      if (bit !== 0 && (both & bit) === 0) continue;
+      if (shared[f] === 1) householdRest += best[f]!;
+      else personalRest += best[f]!;
+    }
+    for (let k = 0; k < order.length; k++) {
+      if (personal + personalRest + Math.min(household + householdRest, cap) < floor) return Number.NEGATIVE_INFINITY;
+      const f = order[k]!;
+      const bit = bits[f]!;
+      if (bit !== 0 && (both & bit) === 0) continue;
       const level = compare[f]!(i, j);
-      if (level < 0) continue;
-      w += flat[f * LEVEL_SLOTS + level]!;
-      if (level === 0) {
-        const t = tf[f];
-        if (t !== undefined) w += t.adjust[t.ids[i]!]!;
+      let add = 0;
+      if (level >= 0) {
+        add = flat[f * LEVEL_SLOTS + level]!;
+        if (level === 0) {
+          const t = tf[f];
+          if (t !== undefined) add += t.adjust[t.codes[i * t.width + t.slot]!]!;
+        }
+      }
+      if (shared[f] === 1) {
+        household += add;
+        householdRest -= best[f]!;
+      } else {
+        personal += add;
+        personalRest -= best[f]!;
       }
     }
-    return w;
+    return personal + Math.min(household, cap);
   }
 
-  /** Each field's level (-1 missing), weight and term-frequency adjustment for one pair, in field order. */
-  explain(i: number, j: number): { level: number; weight: number; tfAdjustment: number }[] {
-    return this.compare.map((c, f) => {
+  /**
+   * Each field's level (-1 missing), weight and term-frequency adjustment for
+   * one pair, in field order, and how much the household cap took off.
+   */
+  explain(i: number, j: number): { fields: { level: number; weight: number; tfAdjustment: number }[]; capped: number } {
+    let household = 0;
+    const fields = this.compare.map((c, f) => {
       const level = c(i, j);
       if (level < 0) return { level, weight: 0, tfAdjustment: 0 };
       const t = tf(this.tf[f], level, i);
-      return { level, weight: this.weights[f]![level]! + t, tfAdjustment: t };
+      const weight = this.weights[f]![level]! + t;
+      if (this.shared[f] === 1) household += weight;
+      return { level, weight, tfAdjustment: t };
     });
+    return { fields, capped: Math.max(0, household - this.cap) };
   }
 }
 
 function tf(lookup: TfLookup | undefined, level: number, i: number): number {
-  return lookup === undefined || level !== 0 ? 0 : lookup.adjust[lookup.ids[i]!]!;
+  return lookup === undefined || level !== 0 ? 0 : lookup.adjust[lookup.codes[i * lookup.width + lookup.slot]!]!;
 }
 
 /** Probability from a match weight: 2^w / (1 + 2^w), computed without overflow. */

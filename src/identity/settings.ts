@@ -49,7 +49,9 @@ export const DEFAULT_TYPE_RULES: Readonly<Record<BuiltInIdentityType, IdentityTy
  * precision stays at or above 0.99, `review` low enough to catch most of
  * the remaining true pairs without flooding the queue.
  */
-export const DEFAULT_THRESHOLDS: Readonly<{ auto: number; review: number }> = { auto: 0.99, review: 0.8 };
+// Measured: on FEBRL every probability band is ≥ 99% correct; on the synthetic bilingual set cluster
+// precision is 0.980 at 0.99 and 0.990 at 0.997. Pairs at 0.5–0.7 are one person about half the time.
+export const DEFAULT_THRESHOLDS: Readonly<{ auto: number; review: number }> = { auto: 0.997, review: 0.5 };
 
 /** Custom identity types (a WeChat openid, a loyalty card) not configured: after phones, before anonymous ids. */
 export const CUSTOM_TYPE_RULE: IdentityTypeRule = { priority: 5, limit: 5 };

@@ -95,7 +95,7 @@ for (const backend of backends) {
       const explained = await api('GET', `/api/identity/explain?a=${a}&b=${b}`);
       expect(explained.statusCode, explained.body).toBe(200);
       const body = explained.json();
-      expect(body.fields.length).toBeGreaterThan(3);
+      expect(body.fields.length).toBeGreaterThan(0);
       const total = body.priorWeight + body.fields.reduce((s: number, f: { weight: number }) => s + f.weight, 0);
       expect(total).toBeCloseTo(body.weight, 6);
       // Not the review's own figure: a profile of the pair may have taken in others since.

@@ -122,6 +122,18 @@ for (const backend of backends) {
       expect(all.f1).toBeGreaterThanOrEqual(0.85);
     }, 120_000);
 
+    it('without wait, answers 202 with the run, which can be polled to its end', async () => {
+      const res = await api('POST', '/api/identity/resolve', {});
+      expect(res.statusCode, res.body).toBe(202);
+      const id = res.json().id as string;
+      let run = res.json();
+      for (let i = 0; i < 200 && run.status === 'running'; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        run = (await api('GET', `/api/identity/runs/${id}`)).json();
+      }
+      expect(run).toMatchObject({ id, status: 'done', full: false });
+    }, 30_000);
+
     it('refuses to explain unknown profiles, by name', async () => {
       const res = await api('GET', '/api/identity/explain?a=00000000-0000-4000-8000-000000000000&b=00000000-0000-4000-8000-000000000001');
       expect(res.statusCode).toBe(404);

@@ -13,6 +13,8 @@ export interface ResolveOptions {
   /** estimate the model again even if a stored one fits the data */
   refit?: boolean;
   onProgress?: (p: ResolveProgress) => void;
+  /** called once the run is recorded, with its id: an API can answer before the run ends */
+  onStarted?: (runId: string) => void;
 }
 
 export interface ResolveProgress {
@@ -104,6 +106,7 @@ export async function resolveWorkspace(deps: IdentityDeps, workspaceId: string, 
     .values({ workspace_id: workspaceId, status: 'running', full_run: full, stage: 'load', started_at: startedAt, counts: JSON.stringify({}) })
     .returning('id')
     .executeTakeFirstOrThrow();
+  options.onStarted?.(String(run.id));
   let lastWrite = 0;
   const progress = (p: ResolveProgress) => {
     options.onProgress?.(p);

@@ -143,22 +143,15 @@ export const identityRoutes: FastifyPluginAsync<IdentityRoutesDeps> = async (app
     const workspaceId = request.caller.workspaceId;
     const body = (request.body ?? {}) as { full?: boolean; refit?: boolean; wait?: boolean };
     if (running.has(workspaceId)) throw new ApiError('CUSTODIAN_CONFLICT', 'a resolve run is already going on in this workspace; poll GET /api/identity/runs', 'body');
-    const before = await db.selectFrom('identity_runs').select((eb) => eb.fn.max('id').as('id')).where('workspace_id', '=', workspaceId).executeTakeFirst();
-    const work = resolveWorkspace(identity, workspaceId, { full: body.full === true, refit: body.refit === true });
+    let started!: (runId: string) => void;
+    const runId = new Promise<string>((resolve) => (started = resolve));
+    const work = resolveWorkspace(identity, workspaceId, { full: body.full === true, refit: body.refit === true, onStarted: started });
     running.set(workspaceId, work);
     void work.catch((error: unknown) => request.log.error({ err: error }, 'resolve run failed')).finally(() => running.delete(workspaceId));
-    if (body.wait === true) {
-      const { runId } = await work;
-      return runOf(workspaceId, runId);
-    }
-    // The run row is written as the run starts; wait for it so the answer can name it.
-    for (let i = 0; i < 200; i++) {
-      const latest = await db.selectFrom('identity_runs').select('id').where('workspace_id', '=', workspaceId).orderBy('id', 'desc').limit(1).executeTakeFirst();
-      if (latest && latest.id !== before?.id) return reply.code(202).send(await runOf(workspaceId, latest.id));
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    const { runId } = await work;
-    return runOf(workspaceId, runId);
+    if (body.wait === true) return runOf(workspaceId, (await work).runId);
+    // A run that fails before it is recorded rejects `work` first.
+    const id = await Promise.race([runId, work.then((r) => r.runId)]);
+    return reply.code(202).send(await runOf(workspaceId, id));
   });
 
   async function runOf(workspaceId: string, id: string) {

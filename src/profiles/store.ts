@@ -20,7 +20,8 @@ export interface Profile {
   records: Array<{ source: string; id: string }>;
   tags: string[];
   segments: string[];
-  scores: Record<string, number>;
+  /** computed scores: numbers (rfm_r, clv) and labels (rfm_segment: Champions) */
+  scores: Record<string, number | string>;
   createdAt: string;
   updatedAt: string;
   lastSeenAt: string | null;
@@ -98,9 +99,26 @@ export function createProfileStore(database: Database, keyring: Keyring) {
   async function assemble(workspaceId: string, rows: ProfileRow[]): Promise<Profile[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.id);
-    const [identities, merged] = await Promise.all([
+    const [identities, merged, tags, segments, scores] = await Promise.all([
       db.selectFrom('identities').select(['profile_id', 'type', 'value_enc', 'source_id', 'first_seen_at']).where('workspace_id', '=', workspaceId).where('profile_id', 'in', ids).orderBy('first_seen_at').execute(),
       db.selectFrom('profiles').select(['id', 'merged_into']).where('workspace_id', '=', workspaceId).where('merged_into', 'in', ids).orderBy('id').execute(),
+      db
+        .selectFrom('profile_tags as pt')
+        .innerJoin('tags as t', (j) => j.onRef('t.workspace_id', '=', 'pt.workspace_id').onRef('t.id', '=', 'pt.tag_id'))
+        .select(['pt.profile_id', 't.name', 'pt.value'])
+        .where('pt.workspace_id', '=', workspaceId)
+        .where('pt.profile_id', 'in', ids)
+        .orderBy('t.name')
+        .execute(),
+      db
+        .selectFrom('segment_members as m')
+        .innerJoin('segments as s', (j) => j.onRef('s.workspace_id', '=', 'm.workspace_id').onRef('s.id', '=', 'm.segment_id'))
+        .select(['m.profile_id', 's.name'])
+        .where('m.workspace_id', '=', workspaceId)
+        .where('m.profile_id', 'in', ids)
+        .orderBy('s.name')
+        .execute(),
+      db.selectFrom('profile_scores').select(['profile_id', 'name', 'value', 'label']).where('workspace_id', '=', workspaceId).where('profile_id', 'in', ids).orderBy('name').execute(),
     ]);
     return rows.map((row) => {
       const own = identities
@@ -113,9 +131,10 @@ export function createProfileStore(database: Database, keyring: Keyring) {
         traits,
         identities: own,
         records: own.filter((i) => RECORD_TYPES.has(i.type)).map((i) => recordOf(i)),
-        tags: [],
-        segments: [],
-        scores: {},
+        // A tag with values reads name:value (age group:25-34), so one list carries both kinds.
+        tags: tags.filter((t) => t.profile_id === row.id).map((t) => (t.value === '' ? t.name : `${t.name}:${t.value}`)),
+        segments: segments.filter((m) => m.profile_id === row.id).map((m) => m.name),
+        scores: Object.fromEntries(scores.filter((x) => x.profile_id === row.id).map((x) => [x.name, x.label ?? x.value ?? 0])),
         createdAt: row.created_at.toISOString(),
         updatedAt: row.updated_at.toISOString(),
         lastSeenAt: row.last_seen_at?.toISOString() ?? null,
@@ -209,6 +228,14 @@ export function createProfileStore(database: Database, keyring: Keyring) {
     },
 
     /** Every live profile, in id order, a page at a time: memory stays flat on any size. */
+    /** These live profiles, in the order given; unknown and merged-away ids are left out. */
+    async many(workspaceId: string, ids: readonly string[]): Promise<Profile[]> {
+      if (ids.length === 0) return [];
+      const rows = await db.selectFrom('profiles').select([...columns]).where('workspace_id', '=', workspaceId).where('merged_into', 'is', null).where('id', 'in', [...ids]).execute();
+      const byId = new Map((await assemble(workspaceId, rows)).map((p) => [p.id, p]));
+      return ids.map((id) => byId.get(id)).filter((p): p is Profile => p !== undefined);
+    },
+
     async *all(workspaceId: string, pageSize = 500): AsyncGenerator<Profile> {
       let after: string | null = null;
       for (;;) {

@@ -22,6 +22,8 @@ import { sourcesRoutes } from './sources-routes.js';
 import { webhookRoutes } from './webhook-routes.js';
 import { qualityRoutes } from './quality-routes.js';
 import { identityRoutes } from './identity-routes.js';
+import { segmentsRoutes } from './segments-routes.js';
+import { RuleSchema } from '../segments/rule.js';
 import { createCleaningSettingsStore } from '../collect/cleaning-settings.js';
 import { createQualityReporter } from '../quality/report.js';
 
@@ -107,6 +109,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   app.addSchema(ErrorSchema);
+  app.addSchema(RuleSchema);
   await app.register(fastifySwagger, {
     openapi: {
       info: { title: 'Custodian API', version: options.version ?? '0.1.0', description: 'Collection (Segment-compatible) and management API of Custodian, the customer data platform.' },
@@ -146,7 +149,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     onAccepted: counted,
   });
   const cleaningSettings = createCleaningSettingsStore(database);
-  await app.register(profilesRoutes, { auth, store: createProfileStore(database, keyring), keyring, settings: cleaningSettings });
+  const profileStore = createProfileStore(database, keyring);
+  await app.register(profilesRoutes, { auth, store: profileStore, keyring, settings: cleaningSettings });
+  await app.register(segmentsRoutes, { auth, database, profiles: profileStore });
   await app.register(qualityRoutes, { auth, database, reporter: createQualityReporter(database, keyring), settings: cleaningSettings });
   await app.register(identityRoutes, { auth, identity: { database, keyring, junk } });
   await app.register(sourcesRoutes, { auth, trackingPlans });

@@ -6,6 +6,7 @@ import { trackingPlans } from './migrations/0003-tracking-plans.js';
 import { webhookMappings } from './migrations/0004-webhook-mappings.js';
 import { cleaning } from './migrations/0005-cleaning.js';
 import { identity } from './migrations/0006-identity.js';
+import { segments } from './migrations/0007-segments.js';
 
 /**
  * Migrations live in code so the built binary carries them; each is a list of
@@ -21,6 +22,7 @@ const ordered: ReadonlyArray<[name: string, statements: readonly string[]]> = [
   ['0004_webhook_mappings', webhookMappings],
   ['0005_cleaning', cleaning],
   ['0006_identity', identity],
+  ['0007_segments', segments],
 ];
 
 function fromStatements(statements: readonly string[]): Migration {

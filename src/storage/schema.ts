@@ -300,6 +300,92 @@ export interface QualityAlertTable {
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+/** A saved segment: its rule (segments/rule.ts) and its last full refresh. */
+export interface SegmentTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  description: string | null;
+  rule: Json<unknown>;
+  /** segments and tags (by id) the rule reads, refreshed before it */
+  depends_on: ColumnType<string[], string[] | undefined, string[]>;
+  /** members can leave with time alone, so a scheduled refresh is needed */
+  time_relative: boolean;
+  size: ColumnType<number, number | undefined, number>;
+  refreshed_at: Timestamp | null;
+  refresh_ms: number | null;
+  created_by: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface SegmentMemberTable {
+  workspace_id: string;
+  segment_id: string;
+  profile_id: string;
+  entered_at: Timestamp;
+}
+
+/** Every entry into and exit from a segment or a tag, in order: what activation triggers read. */
+export interface MembershipChangeTable {
+  workspace_id: string;
+  id: Generated<string>;
+  kind: string;
+  set_id: string;
+  profile_id: string;
+  change: string;
+  value: string | null;
+  /** event (the pipeline), refresh (scheduled or on demand), manual, merge */
+  cause: string;
+  at: Timestamp;
+}
+
+export interface TagTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  kind: string;
+  definition: ColumnType<unknown, string | null, string | null>;
+  depends_on: ColumnType<string[], string[] | undefined, string[]>;
+  time_relative: boolean;
+  refreshed_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ProfileTagTable {
+  workspace_id: string;
+  tag_id: string;
+  profile_id: string;
+  /** '' for a tag without values */
+  value: string;
+  added_at: Timestamp;
+  added_by: string | null;
+}
+
+export interface ProfileScoreTable {
+  workspace_id: string;
+  profile_id: string;
+  name: string;
+  value: number | null;
+  label: string | null;
+  computed_at: Timestamp;
+}
+
+export interface AnalyticsRunTable {
+  workspace_id: string;
+  id: string;
+  /** rfm | clusters | tree */
+  kind: string;
+  status: string;
+  params: Json<Record<string, unknown>>;
+  progress: ColumnType<Record<string, unknown>, string | undefined, string>;
+  result: ColumnType<unknown, string | null | undefined, string | null>;
+  error: string | null;
+  started_at: Timestamp;
+  finished_at: Timestamp | null;
+}
+
 export interface Schema {
   custodian_meta: MetaTable;
   workspaces: WorkspaceTable;
@@ -325,4 +411,11 @@ export interface Schema {
   identity_runs: IdentityRunTable;
   identity_reviews: IdentityReviewTable;
   identity_exclusions: IdentityExclusionTable;
+  segments: SegmentTable;
+  segment_members: SegmentMemberTable;
+  membership_changes: MembershipChangeTable;
+  tags: TagTable;
+  profile_tags: ProfileTagTable;
+  profile_scores: ProfileScoreTable;
+  analytics_runs: AnalyticsRunTable;
 }

@@ -9,6 +9,7 @@ import { applyPlan, loadSnapshot } from '../identity/graph-store.js';
 import { identitySettingsFor, lockIdentityGraph } from '../identity/settings-store.js';
 import type { Keyring } from '../privacy/crypto.js';
 import { splitByClass } from '../privacy/field-catalog.js';
+import { refreshWorkspace } from '../segments/membership.js';
 import { recordCleaning, type CleaningRecord } from '../quality/record.js';
 import type { Database } from '../storage/database.js';
 import type { Schema } from '../storage/schema.js';
@@ -28,6 +29,9 @@ export interface BatchOutcome {
   conflicts: number;
   /** identifiers ignored because the workspace blocklists them */
   blocked: number;
+  /** segment and tag entries and exits the batch caused */
+  entered: number;
+  exited: number;
 }
 
 /**
@@ -77,7 +81,7 @@ export async function processBatch(deps: PipelineDeps, limit = 500): Promise<Bat
       .forUpdate()
       .skipLocked()
       .execute();
-    if (pending.length === 0) return { processed: 0, profilesTouched: 0, merges: 0, conflicts: 0, blocked: 0 };
+    if (pending.length === 0) return { processed: 0, profilesTouched: 0, merges: 0, conflicts: 0, blocked: 0, entered: 0, exited: 0 };
     const now = new Date();
     const contexts = await loadCleanContexts(tx, pending, now);
     const byWorkspace = new Map<string, IncomingMessage[]>();
@@ -98,6 +102,8 @@ export async function processBatch(deps: PipelineDeps, limit = 500): Promise<Bat
     let merges = 0;
     let conflicts = 0;
     let blocked = 0;
+    let entered = 0;
+    let exited = 0;
     for (const [workspaceId, messages] of byWorkspace) {
       // Cleaning above runs in parallel across workers; from here on, one workspace's graph is changed by one at a time.
       await lockIdentityGraph(tx, workspaceId);
@@ -115,6 +121,13 @@ export async function processBatch(deps: PipelineDeps, limit = 500): Promise<Bat
         return { messageId: e.message.messageId, sourceId: e.sourceId, profileId: e.profileId, receivedAt: e.message.receivedAt, lineage: cleaned.lineage, observations: cleaned.observations, hasTraits: cleaned.hasTraits };
       });
       await recordCleaning(tx, keyring, workspaceId, records, now);
+      // compute: segments and tags follow the profiles this batch changed, in the same transaction, so an entry
+      // or exit is recorded exactly once with the event that caused it.
+      const changed = new Set<string>(plan.profiles.keys());
+      for (const m of plan.merges) changed.add(m.from);
+      const membership = await refreshWorkspace(tx, workspaceId, { now, profileIds: [...changed], cause: 'event' });
+      entered += membership.entered;
+      exited += membership.exited;
       profilesTouched += plan.profiles.size;
       merges += plan.merges.length;
       conflicts += plan.conflicts.length;
@@ -127,7 +140,7 @@ export async function processBatch(deps: PipelineDeps, limit = 500): Promise<Bat
       .where('processed_at', 'is', null)
       .where('seq', '=', sql<string>`any(${pending.map((r) => r.seq)}::bigint[])`)
       .execute();
-    return { processed: pending.length, profilesTouched, merges, conflicts, blocked };
+    return { processed: pending.length, profilesTouched, merges, conflicts, blocked, entered, exited };
   });
 }
 

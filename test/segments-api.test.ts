@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends } from './helpers/backends.js';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from './helpers/app.js';
+import { refreshWorkspace } from '../src/segments/membership.js';
 
 const DAY = 86_400_000;
 const EXAMPLE = {
@@ -174,6 +175,40 @@ describe.each(backends)('segments and tags API on $name', (backend) => {
     // Manual tagging of a computed tag is refused.
     const computedId = (ageGroup.json() as { id: string }).id;
     expect((await admin('POST', `/api/tags/${computedId}/profiles`, { profileIds: [(await profileOf('dee')).id] })).statusCode).toBe(409);
+  });
+
+  it('members leave a time window when it passes (scheduled refresh), and only time-relative sets are refreshed then', async () => {
+    const recent = (await admin('POST', '/api/segments', { name: 'Ordered this month', rule: { event: 'Order Completed', within: '30d' } })).json() as { id: string; size: number };
+    const everyone = (await admin('POST', '/api/segments', { name: 'Shanghai', rule: { trait: 'city', op: 'eq', value: '上海' } })).json() as { id: string; size: number };
+    expect(recent.size).toBe(4);
+    expect(everyone.size).toBe(3);
+    const later = new Date(Date.now() + 40 * DAY);
+    const outcome = await refreshWorkspace(t.database.db, 'default', { now: later, cause: 'refresh', timeRelativeOnly: true });
+    expect(outcome.exited).toBeGreaterThanOrEqual(4);
+    expect(((await admin('GET', `/api/segments/${recent.id}`)).json() as { size: number }).size).toBe(0);
+    expect(((await admin('GET', `/api/segments/${everyone.id}`)).json() as { size: number }).size).toBe(3);
+    const exits = (await admin('GET', `/api/membership-changes?set=${recent.id}&limit=1000`)).json() as { changes: Array<{ change: string; cause: string }> };
+    expect(exits.changes.filter((c) => c.change === 'exit' && c.cause === 'refresh')).toHaveLength(4);
+    await refreshWorkspace(t.database.db, 'default', { now: new Date(), cause: 'refresh' });
+    expect(((await admin('GET', `/api/segments/${recent.id}`)).json() as { size: number }).size).toBe(4);
+  });
+
+  it('a manual merge moves membership at once: the merged-away profile exits, the survivor enters', async () => {
+    const seg = (await admin('POST', '/api/segments', { name: 'Big spenders', rule: { event: 'Order Completed', sum: { property: 'total', gte: 300 } } })).json() as { id: string; size: number };
+    // Two visitors known only by device, 200 and 150 in orders; together they pass 300.
+    const visit = (anonymousId: string, total: number) => ({ type: 'track', anonymousId, event: 'Order Completed', properties: { total }, timestamp: new Date(Date.now() - 2 * DAY).toISOString() });
+    await t.send('/v1/batch', { batch: [visit('device-a', 200), visit('device-b', 150)] });
+    await t.drain();
+    const byDevice = async (id: string) => ((await t.get(`/api/profiles?anonymousId=${id}`)).json() as { profiles: Array<{ id: string }> }).profiles[0]!.id;
+    const a = await byDevice('device-a');
+    const b = await byDevice('device-b');
+    const before = (await admin('GET', '/api/membership-changes?limit=1000')).json() as { changes: Array<{ id: string }> };
+    const merged = await admin('POST', '/api/profiles/merge', { into: a, from: [b] });
+    expect(merged.statusCode, merged.body).toBe(200);
+    const after = (await admin('GET', `/api/membership-changes?after=${before.changes.at(-1)!.id}&limit=1000`)).json() as { changes: Array<{ profileId: string; change: string; cause: string; setId: string }> };
+    expect(after.changes.filter((c) => c.setId === seg.id).map((c) => [c.profileId, c.change, c.cause])).toEqual([[a, 'enter', 'merge']]);
+    expect(after.changes.some((c) => c.profileId === b && c.change === 'exit')).toBe(true);
+    expect(((await t.get(`/api/profiles/${a}`)).json() as { segments: string[] }).segments).toContain('Big spenders');
   });
 
   it('answers 404 for unknown ids and 400 for a malformed body', async () => {

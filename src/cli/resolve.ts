@@ -1,3 +1,4 @@
+import { refreshWorkspace } from '../segments/membership.js';
 import { resolveWorkspace, type ResolveCounts, type ResolveProgress } from '../identity/resolve.js';
 import type { IdentityDeps } from '../identity/merge.js';
 import { readLock } from '../storage/data-dir-lock.js';
@@ -44,6 +45,7 @@ export async function resolveLocally(deps: IdentityDeps, options: { full: boolea
   const progress = stageProgress();
   const { counts } = await resolveWorkspace(deps, 'default', { ...options, onProgress: progress });
   if (process.stderr.isTTY) process.stderr.write('\n');
+  if (counts.merges > 0) await refreshWorkspace(deps.database.db, 'default', { now: new Date(), cause: 'merge' });
   return counts;
 }
 

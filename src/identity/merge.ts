@@ -4,7 +4,8 @@ import type { Database } from '../storage/database.js';
 import { moveProfile, profileStateOf, upsertProfiles, type MergeRecord } from './graph-store.js';
 import { IdentityOperationError } from './operation-error.js';
 import { typeRule } from './settings.js';
-import { identitySettingsFor, lockIdentityGraph } from './settings-store.js';
+import { identitySettingsFor } from './settings-store.js';
+import { lockWorkspaceProfiles } from '../storage/workspace-lock.js';
 import { mergeStates } from './survivorship.js';
 
 export interface IdentityDeps {
@@ -29,7 +30,7 @@ export interface MergeOutcome {
 export async function mergeProfiles(deps: IdentityDeps, workspaceId: string, into: string, from: readonly string[], record: MergeRecord): Promise<MergeOutcome> {
   const { database, keyring } = deps;
   return database.db.transaction().execute(async (tx) => {
-    await lockIdentityGraph(tx, workspaceId);
+    await lockWorkspaceProfiles(tx, workspaceId);
     const settings = await identitySettingsFor(tx, workspaceId);
     const ids = [...new Set([into, ...from])];
     const rows = await tx.selectFrom('profiles').selectAll().where('workspace_id', '=', workspaceId).where('id', 'in', ids).execute();

@@ -21,13 +21,3 @@ export async function storeIdentitySettings(database: Database, workspaceId: str
     .where('id', '=', workspaceId)
     .execute();
 }
-
-/**
- * Serialize changes to one workspace's identity graph until the transaction
- * ends. Two workers planning from snapshots taken side by side would each
- * create a profile for the same new person, or write over each other's
- * merge; the pipeline, the resolver, merges and splits all take this lock.
- */
-export async function lockIdentityGraph(tx: Transaction<Schema>, workspaceId: string): Promise<void> {
-  await sql`select pg_advisory_xact_lock(hashtext('custodian.identity'), hashtext(${workspaceId}))`.execute(tx);
-}

@@ -8,7 +8,8 @@ import { identitiesOf, standardizeIdentity, type IdentityKey } from './identifie
 import type { IdentityDeps } from './merge.js';
 import { IdentityOperationError } from './operation-error.js';
 import { messagesOfProfile, moveMessages, replayTraits } from './replay.js';
-import { identitySettingsFor, lockIdentityGraph } from './settings-store.js';
+import { identitySettingsFor } from './settings-store.js';
+import { lockWorkspaceProfiles } from '../storage/workspace-lock.js';
 
 type Tx = Transaction<Schema>;
 
@@ -29,7 +30,7 @@ export interface SplitOutcome {
  */
 export async function undoMerge(deps: IdentityDeps, workspaceId: string, mergeId: string, actor: string | null): Promise<SplitOutcome> {
   return deps.database.db.transaction().execute(async (tx) => {
-    await lockIdentityGraph(tx, workspaceId);
+    await lockWorkspaceProfiles(tx, workspaceId);
     const merge = await tx.selectFrom('profile_merges').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', mergeId).executeTakeFirst();
     if (!merge) throw new IdentityOperationError('not_found', 'merge', `merge ${mergeId} does not exist`);
     if (merge.undone_at) throw new IdentityOperationError('conflict', 'merge', `merge ${mergeId} was already undone at ${merge.undone_at.toISOString()}`);
@@ -52,7 +53,7 @@ export async function undoMerge(deps: IdentityDeps, workspaceId: string, mergeId
  */
 export async function splitIdentities(deps: IdentityDeps, workspaceId: string, profileId: string, identities: readonly IdentityKey[], actor: string | null): Promise<SplitOutcome> {
   return deps.database.db.transaction().execute(async (tx) => {
-    await lockIdentityGraph(tx, workspaceId);
+    await lockWorkspaceProfiles(tx, workspaceId);
     const profile = await tx.selectFrom('profiles').select(['id', 'merged_into']).where('workspace_id', '=', workspaceId).where('id', '=', profileId).executeTakeFirst();
     if (!profile) throw new IdentityOperationError('not_found', 'id', `profile ${profileId} does not exist`);
     if (profile.merged_into) throw new IdentityOperationError('conflict', 'id', `profile ${profileId} was merged into ${profile.merged_into}; split that one`);

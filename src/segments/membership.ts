@@ -1,5 +1,6 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Schema } from '../storage/schema.js';
+import { lockWorkspaceProfiles } from '../storage/workspace-lock.js';
 import { memberIdsQuery, type CompileContext } from './compile.js';
 import type { Rule } from './rule.js';
 import { tagValuesQuery, type TagDefinition } from './tag-definition.js';
@@ -170,10 +171,25 @@ export async function refreshWorkspace(db: Kysely<Schema>, workspaceId: string, 
   if (options.profileIds?.length === 0) return outcome;
   const ctx: CompileContext = { workspaceId, now: options.now, tagIds: sets.tagIds, ...(options.profileIds ? { profileIds: options.profileIds } : {}) };
   for (const entry of sets.ordered) {
-    const change = entry.kind === 'segment' ? await refreshSegment(db, entry.set, ctx, options.cause) : await refreshTag(db, entry.set, ctx, options.cause);
+    const change = await refreshSet(db, entry, ctx, options.cause);
     outcome.entered += change.entered;
     outcome.exited += change.exited;
   }
   return outcome;
+}
+
+/**
+ * Refresh one set. Outside a transaction it takes the workspace lock for
+ * the set's own short transaction: a refresh computed from a snapshot
+ * older than a pipeline batch's commit would otherwise undo that batch's
+ * entries. Inside one (the pipeline) the caller holds the lock already.
+ */
+export async function refreshSet(db: Kysely<Schema>, entry: WorkspaceSets['ordered'][number], ctx: CompileContext, cause: Cause): Promise<SetChange> {
+  const run = (on: Kysely<Schema>) => (entry.kind === 'segment' ? refreshSegment(on, entry.set, ctx, cause) : refreshTag(on, entry.set, ctx, cause));
+  if (db.isTransaction) return run(db);
+  return db.transaction().execute(async (tx) => {
+    await lockWorkspaceProfiles(tx, ctx.workspaceId);
+    return run(tx);
+  });
 }
 

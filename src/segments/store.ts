@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Schema } from '../storage/schema.js';
 import { countQuery, memberIdsQuery, type CompileContext } from './compile.js';
-import { loadWorkspaceSets, refreshSegment, refreshTag, refreshWorkspace, type ComputedTag, type SegmentDefinition } from './membership.js';
+import { loadWorkspaceSets, refreshSet, refreshWorkspace, type SegmentDefinition } from './membership.js';
 import { isTimeRelative, segmentReferences, tagReferences, type Rule } from './rule.js';
 import { definitionSegmentReferences, definitionTagReferences, tagDefinitionIssues, type TagDefinition } from './tag-definition.js';
 import { validateRule, type KnownNames, type RuleIssue } from './validate.js';
@@ -113,7 +113,7 @@ export function createSegmentStore(db: Kysely<Schema>) {
     const entry = sets.ordered.find((e) => e.set.id === id);
     if (!entry || entry.kind !== 'segment') return;
     const started = performance.now();
-    await refreshSegment(db, entry.set, { workspaceId, now, tagIds: sets.tagIds }, 'refresh');
+    await refreshSet(db, entry, { workspaceId, now, tagIds: sets.tagIds }, 'refresh');
     await db.updateTable('segments').set({ refresh_ms: Math.round(performance.now() - started) }).where('workspace_id', '=', workspaceId).where('id', '=', id).execute();
   }
 
@@ -372,7 +372,7 @@ export function createTagStore(db: Kysely<Schema>) {
   async function refreshComputed(workspaceId: string, id: string, now: Date) {
     const sets = await loadWorkspaceSets(db, workspaceId);
     const entry = sets.ordered.find((e) => e.set.id === id);
-    if (entry?.kind === 'tag') await refreshTag(db, entry.set as ComputedTag, { workspaceId, now, tagIds: sets.tagIds }, 'refresh');
+    if (entry?.kind === 'tag') await refreshSet(db, entry, { workspaceId, now, tagIds: sets.tagIds }, 'refresh');
   }
 
   async function liveIds(workspaceId: string, target: { profileIds?: readonly string[]; segment?: string }): Promise<{ found: string[]; unknown: string[] }> {

@@ -8,6 +8,7 @@ import { createReviewStore, explainProfiles } from '../identity/reviews.js';
 import { IdentitySettingsSchema, identitySettingsProblem, type IdentitySettingsInput } from '../identity/settings.js';
 import { identitySettingsFor, storeIdentitySettings } from '../identity/settings-store.js';
 import { splitIdentities, undoMerge } from '../identity/split.js';
+import { refreshWorkspace } from '../segments/membership.js';
 import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
 
@@ -102,6 +103,8 @@ export const identityRoutes: FastifyPluginAsync<IdentityRoutesDeps> = async (app
     request.caller = await auth.token(request);
   });
   const actorOf = (request: { caller: { tokenId: string } }) => `token:${request.caller.tokenId}`;
+  /** Segments and tags follow a merge or split at once, as they follow events. */
+  const followMerge = (workspaceId: string, profileIds: string[]) => refreshWorkspace(db, workspaceId, { now: new Date(), profileIds, cause: 'merge' });
 
   app.get('/api/settings/identity', {
     schema: { tags: ['identity'], summary: "The workspace's identity policy in force: types with priority and limit, blocklist, thresholds, survivorship", security, response: { 200: IdentitySettingsSchema, ...errors } },
@@ -145,7 +148,11 @@ export const identityRoutes: FastifyPluginAsync<IdentityRoutesDeps> = async (app
     if (running.has(workspaceId)) throw new ApiError('CUSTODIAN_CONFLICT', 'a resolve run is already going on in this workspace; poll GET /api/identity/runs', 'body');
     let started!: (runId: string) => void;
     const runId = new Promise<string>((resolve) => (started = resolve));
-    const work = resolveWorkspace(identity, workspaceId, { full: body.full === true, refit: body.refit === true, onStarted: started });
+    const work = resolveWorkspace(identity, workspaceId, { full: body.full === true, refit: body.refit === true, onStarted: started }).then(async (outcome) => {
+      // The resolver merges many profiles one by one; segments catch up once, at the end.
+      if (outcome.counts.merges > 0) await refreshWorkspace(db, workspaceId, { now: new Date(), cause: 'merge' });
+      return outcome;
+    });
     running.set(workspaceId, work);
     void work.catch((error: unknown) => request.log.error({ err: error }, 'resolve run failed')).finally(() => running.delete(workspaceId));
     if (body.wait === true) return runOf(workspaceId, (await work).runId);
@@ -203,7 +210,11 @@ export const identityRoutes: FastifyPluginAsync<IdentityRoutesDeps> = async (app
   const ReviewParams = Type.Object({ id: Type.String({ pattern: '^[0-9]{1,18}$' }) });
   app.post('/api/identity/reviews/:id/approve', {
     schema: { tags: ['identity'], summary: 'They are one person: merge the pair (into the older profile)', security, params: ReviewParams, response: { 200: MergeOutcome, ...errors } },
-  }, async (request) => reviews.approve(request.caller.workspaceId, (request.params as { id: string }).id, actorOf(request)).catch(asApiError));
+  }, async (request) => {
+    const outcome = await reviews.approve(request.caller.workspaceId, (request.params as { id: string }).id, actorOf(request)).catch(asApiError);
+    await followMerge(request.caller.workspaceId, [outcome.into, ...outcome.merged]);
+    return outcome;
+  });
 
   app.post('/api/identity/reviews/:id/reject', {
     schema: { tags: ['identity'], summary: 'They are two people: never propose or auto-merge this pair again', security, params: ReviewParams, response: { 200: Type.Object({ rejected: Type.Literal(true) }), ...errors } },
@@ -251,7 +262,9 @@ export const identityRoutes: FastifyPluginAsync<IdentityRoutesDeps> = async (app
     },
   }, async (request) => {
     const { into, from } = request.body as { into: string; from: string[] };
-    return mergeProfiles(identity, request.caller.workspaceId, into, from, { reason: 'manual', actor: actorOf(request) }).catch(asApiError);
+    const outcome = await mergeProfiles(identity, request.caller.workspaceId, into, from, { reason: 'manual', actor: actorOf(request) }).catch(asApiError);
+    await followMerge(request.caller.workspaceId, [outcome.into, ...outcome.merged]);
+    return outcome;
   });
 
   app.post('/api/profiles/:id/split', {
@@ -284,9 +297,13 @@ export const identityRoutes: FastifyPluginAsync<IdentityRoutesDeps> = async (app
       if (!merge) throw new ApiError('CUSTODIAN_NOT_FOUND', `no merge ${body.merge}`, 'merge');
       const survivor = await db.selectFrom('profiles').select('merged_into').where('workspace_id', '=', workspaceId).where('id', '=', merge.from_profile).executeTakeFirst();
       if (merge.into_profile !== id && survivor?.merged_into !== id) throw new ApiError('CUSTODIAN_INVALID_FIELD', `merge ${body.merge} did not go into profile ${id}`, 'merge');
-      return undoMerge(identity, workspaceId, body.merge, actorOf(request)).catch(asApiError);
+      const undone = await undoMerge(identity, workspaceId, body.merge, actorOf(request)).catch(asApiError);
+      await followMerge(workspaceId, [undone.survivor, undone.split]);
+      return undone;
     }
-    return splitIdentities(identity, workspaceId, id, body.identities, actorOf(request)).catch(asApiError);
+    const split = await splitIdentities(identity, workspaceId, id, body.identities, actorOf(request)).catch(asApiError);
+    await followMerge(workspaceId, [split.survivor, split.split]);
+    return split;
   });
 
   app.get('/api/profiles/:id/merges', {

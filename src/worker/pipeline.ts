@@ -6,7 +6,8 @@ import { cleanContextFor } from '../collect/cleaning-settings.js';
 import type { TrackingMessage } from '../collect/messages.js';
 import { identityPolicy, keysOfBatch, planBatch, type IncomingMessage } from '../identity/graph.js';
 import { applyPlan, loadSnapshot } from '../identity/graph-store.js';
-import { identitySettingsFor, lockIdentityGraph } from '../identity/settings-store.js';
+import { identitySettingsFor } from '../identity/settings-store.js';
+import { lockWorkspaceProfiles } from '../storage/workspace-lock.js';
 import type { Keyring } from '../privacy/crypto.js';
 import { splitByClass } from '../privacy/field-catalog.js';
 import { refreshWorkspace } from '../segments/membership.js';
@@ -106,7 +107,7 @@ export async function processBatch(deps: PipelineDeps, limit = 500): Promise<Bat
     let exited = 0;
     for (const [workspaceId, messages] of byWorkspace) {
       // Cleaning above runs in parallel across workers; from here on, one workspace's graph is changed by one at a time.
-      await lockIdentityGraph(tx, workspaceId);
+      await lockWorkspaceProfiles(tx, workspaceId);
       const policy = identityPolicy(junk, await identitySettingsFor(tx, workspaceId));
       const snapshot = await loadSnapshot(tx, keyring, workspaceId, keysOfBatch(messages, junk));
       const plan = planBatch(messages, snapshot, policy, now, randomUUID);

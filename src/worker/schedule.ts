@@ -2,6 +2,8 @@ import { sql } from 'kysely';
 import type { IdentityDeps } from '../identity/merge.js';
 import { resolveWorkspace } from '../identity/resolve.js';
 import { auditQuality } from '../quality/audit.js';
+import { refreshWorkspace } from '../segments/membership.js';
+import type { Database } from '../storage/database.js';
 import type { WorkerLogger } from './runner.js';
 
 export interface ScheduledJob {
@@ -71,8 +73,26 @@ export async function resolveAfterImports(deps: IdentityDeps): Promise<number> {
     )
     .where(({ not, exists, selectFrom }) => not(exists(selectFrom('event_log as l').select('l.seq').whereRef('l.workspace_id', '=', 'i.workspace_id').where('l.processed_at', 'is', null))))
     .execute();
-  for (const { workspace_id } of due) await resolveWorkspace(deps, workspace_id);
+  for (const { workspace_id } of due) {
+    const { counts } = await resolveWorkspace(deps, workspace_id);
+    if (counts.merges > 0) await refreshWorkspace(deps.database.db, workspace_id, { now: new Date(), cause: 'merge' });
+  }
   return due.length;
+}
+
+/**
+ * Refresh segments and computed tags without waiting for events: the ones
+ * that depend on time (members leave when a window passes) often, and all
+ * of them now and then, which also catches up after merges the resolver made.
+ */
+export async function refreshSegments(db: Database['db'], timeRelativeOnly: boolean): Promise<number> {
+  const workspaces = await db
+    .selectFrom('segments')
+    .select('workspace_id')
+    .union(db.selectFrom('tags').select('workspace_id').where('kind', '<>', 'manual'))
+    .execute();
+  for (const { workspace_id } of workspaces) await refreshWorkspace(db, workspace_id, { now: new Date(), cause: 'refresh', timeRelativeOnly });
+  return workspaces.length;
 }
 
 /** The jobs a worker process runs besides the pipeline. */
@@ -81,5 +101,9 @@ export function workerJobs(deps: IdentityDeps): ScheduledJob[] {
     // The audit looks at whole days; hourly is often enough to raise yesterday's alerts soon after midnight UTC.
     { name: 'quality-audit', everyMs: 3_600_000, firstAfterMs: 60_000, run: () => auditQuality(deps.database) },
     { name: 'resolve-after-imports', everyMs: 30_000, firstAfterMs: 30_000, run: () => resolveAfterImports(deps) },
+    // Windows are in hours and days: a member of "ordered in the last 14 days" leaves within five minutes of the
+    // window passing, and a big workspace is not recomputed every minute.
+    { name: 'segments-time', everyMs: 300_000, firstAfterMs: 20_000, run: () => refreshSegments(deps.database.db, true) },
+    { name: 'segments-all', everyMs: 3_600_000, firstAfterMs: 120_000, run: () => refreshSegments(deps.database.db, false) },
   ];
 }

@@ -3,21 +3,10 @@
  * load-generator process and the bulk-load baseline build the very same
  * messages without shipping 100k of them between processes.
  */
+import { seededRandom } from '../src/analytics/random.js';
 
 /** One message as an SDK sends it: plain JSON. */
 export type RawEvent = Record<string, unknown>;
-
-/** mulberry32: tiny, fast, good enough to vary synthetic fields. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const EVENTS = ['Product Viewed', 'Product Added', 'Checkout Started', 'Order Completed', 'Page Scrolled', 'Coupon Applied', 'Search Performed'];
 const CATEGORIES = ['shoes', 'outerwear', 'accessories', 'kitchen', 'books', 'toys'];
@@ -53,7 +42,7 @@ function uuid(random: () => number): string {
  * context, ~0.8 KB of JSON each (a typical analytics.js message).
  */
 export function generateEvents(seed: number, count: number): RawEvent[] {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const base = Date.UTC(2025, 0, 1);
   const events: RawEvent[] = [];
   for (let i = 0; i < count; i++) {

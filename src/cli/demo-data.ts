@@ -16,6 +16,7 @@
  *
  * No I/O, no clock: the caller passes `now`, the end of the year of history.
  */
+import { seededRandom } from '../analytics/random.js';
 import type { MessageType } from '../collect/messages.js';
 
 export const DEMO_SOURCES = ['crm', 'pos', 'web', 'miniprogram', 'survey'] as const;
@@ -74,17 +75,10 @@ function mix32(x: number): number {
 }
 
 export class Rng {
-  private state: number;
+  /** uniform in [0, 1) */
+  readonly next: () => number;
   constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-  /** uniform in [0, 1) — mulberry32 */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) | 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = seededRandom(seed);
   }
   /** integer in [min, max] */
   int(min: number, max: number): number {

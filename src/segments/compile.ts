@@ -101,7 +101,8 @@ function traitCondition(rule: TraitCondition, ctx: CompileContext): Bool {
     const has = sql<SqlBool>`exists (select 1 from identities i where i.workspace_id = ${ctx.workspaceId} and i.profile_id = p.id and i.type = ${identityType})`;
     return rule.op === 'missing' ? sql<SqlBool>`not ${has}` : has;
   }
-  const value = standardRuleValue(rule.trait, rule.value);
+  // Only whole values are standardized: a date, a duration or a fragment for contains is not a city.
+  const value = rule.op === 'eq' || rule.op === 'neq' || rule.op === 'in' || rule.op === 'not_in' ? standardRuleValue(rule.trait, rule.value) : rule.value;
   return jsonTest(sql`p.traits`, rule.trait, rule.op, value, ctx.now);
 }
 
@@ -160,11 +161,12 @@ function scalarEquals(object: RawBuilder<unknown>, key: string, value: Scalar): 
   return sql<SqlBool>`${object} @> ${JSON.stringify({ [key]: value })}::jsonb`;
 }
 
+/** Any of the values, each compared as eq compares it: numbers numerically, text and booleans as exact JSON values. */
 function oneOf(object: RawBuilder<unknown>, key: string, values: Scalar[]): Bool {
   const numbers = values.filter((v): v is number => typeof v === 'number');
-  const others = values.filter((v) => typeof v !== 'number').map(String);
+  const others = values.filter((v) => typeof v !== 'number').map((v) => JSON.stringify(v));
   const parts: Bool[] = [];
-  if (others.length > 0) parts.push(sql<SqlBool>`coalesce((${object} ->> ${key}) = any(${others}::text[]), false)`);
+  if (others.length > 0) parts.push(sql<SqlBool>`coalesce((${object} -> ${key}) = any(${others}::jsonb[]), false)`);
   if (numbers.length > 0) parts.push(sql<SqlBool>`coalesce(custodian_number(${object} -> ${key}) = any(${numbers}::float8[]), false)`);
   return parts.length === 0 ? FALSE : group(parts, 'or');
 }
@@ -248,7 +250,8 @@ function scoreTest(op: ValueOp, value: Scalar | Scalar[] | undefined): Bool {
     case 'in':
     case 'not_in': {
       const test = named ? sql<SqlBool>`s.label = any(${values.map(String)}::text[])` : sql<SqlBool>`s.value = any(${values.map(Number)}::float8[])`;
-      return op === 'in' ? test : sql<SqlBool>`not coalesce(${test}, false)`;
+      // As neq, not_in needs the compared field: a score with no label is not "not Champions".
+      return op === 'in' ? test : sql<SqlBool>`(${column} is not null and not coalesce(${test}, false))`;
     }
     case 'contains':
       return sql<SqlBool>`strpos(lower(s.label), lower(${String(single(value))})) > 0`;

@@ -69,9 +69,9 @@ export interface EventCondition extends TimeWindow {
   count?: Comparison;
   sum?: Comparison & { property: string };
   avg?: Comparison & { property: string };
-  /** the profile's first such event (ever, after `where`) fell in this window */
+  /** the earliest of the events that pass the condition's own window and `where` fell in this window (with no own window: the first ever) */
   first?: TimeWindow;
-  /** the profile's last such event fell in this window */
+  /** the latest of those events fell in this window */
   last?: TimeWindow;
 }
 
@@ -207,12 +207,11 @@ export function isDuration(text: string): boolean {
   return DURATION.test(text);
 }
 
-/** The instant a duration before `now`; months and years are calendar ones (UTC). */
+/** The instant a duration before `now`; months and years are calendar ones (UTC), a month back from 31 March is 28 or 29 February. */
 export function durationAgo(text: string, now: Date): Date {
   const m = DURATION.exec(text);
   if (!m) throw new RangeError(`not a duration: ${text}`);
   const n = Number(m[1]);
-  const at = new Date(now.getTime());
   switch (m[2]) {
     case 'h':
       return new Date(now.getTime() - n * 3_600_000);
@@ -220,21 +219,38 @@ export function durationAgo(text: string, now: Date): Date {
       return new Date(now.getTime() - n * 86_400_000);
     case 'w':
       return new Date(now.getTime() - n * 7 * 86_400_000);
-    case 'm':
-      at.setUTCMonth(at.getUTCMonth() - n);
-      return at;
     default:
-      at.setUTCFullYear(at.getUTCFullYear() - n);
-      return at;
+      return monthsBefore(now, m[2] === 'm' ? n : n * 12);
   }
 }
 
-const ISO_DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+function monthsBefore(now: Date, months: number): Date {
+  const total = now.getUTCFullYear() * 12 + now.getUTCMonth() - months;
+  const year = Math.floor(total / 12);
+  const month = total - year * 12;
+  const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  const at = new Date(now.getTime());
+  at.setUTCFullYear(year, month, Math.min(now.getUTCDate(), lastDay));
+  return at;
+}
 
-/** A date or date-time the language accepts; a bare date is midnight UTC. */
+const ISO_DATE = /^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/**
+ * A date or date-time the language accepts. A bare date is midnight UTC, and
+ * so is a date-time without a zone: a rule means the same on every server.
+ * Days that do not exist (2025-02-30) are refused, not rolled over.
+ */
 export function parseRuleDate(text: string): Date | null {
-  if (!ISO_DATE.test(text)) return null;
-  const at = new Date(text.length === 10 ? `${text}T00:00:00Z` : text);
+  const m = ISO_DATE.exec(text);
+  if (!m) return null;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  if (day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return null;
+  const zoned = m[4] === undefined || m[7] !== undefined;
+  const iso = m[4] === undefined ? `${text}T00:00:00Z` : zoned ? text.replace(' ', 'T') : `${text.replace(' ', 'T')}Z`;
+  const at = new Date(iso);
   return Number.isNaN(at.getTime()) ? null : at;
 }
 

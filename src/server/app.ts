@@ -23,6 +23,7 @@ import { webhookRoutes } from './webhook-routes.js';
 import { qualityRoutes } from './quality-routes.js';
 import { identityRoutes } from './identity-routes.js';
 import { segmentsRoutes } from './segments-routes.js';
+import { analyticsRoutes } from './analytics-routes.js';
 import { RuleSchema } from '../segments/rule.js';
 import { createCleaningSettingsStore } from '../collect/cleaning-settings.js';
 import { createQualityReporter } from '../quality/report.js';
@@ -152,6 +153,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const profileStore = createProfileStore(database, keyring);
   await app.register(profilesRoutes, { auth, store: profileStore, keyring, settings: cleaningSettings });
   await app.register(segmentsRoutes, { auth, database, profiles: profileStore });
+  await app.register(analyticsRoutes, { auth, database });
   await app.register(qualityRoutes, { auth, database, reporter: createQualityReporter(database, keyring), settings: cleaningSettings });
   await app.register(identityRoutes, { auth, identity: { database, keyring, junk } });
   await app.register(sourcesRoutes, { auth, trackingPlans });

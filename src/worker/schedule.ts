@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { IdentityDeps } from '../identity/merge.js';
 import { resolveWorkspace } from '../identity/resolve.js';
 import { auditQuality } from '../quality/audit.js';
+import { runRfm } from '../analytics/jobs.js';
 import { refreshWorkspace } from '../segments/membership.js';
 import type { Database } from '../storage/database.js';
 import type { WorkerLogger } from './runner.js';
@@ -95,6 +96,20 @@ export async function refreshSegments(db: Database['db'], timeRelativeOnly: bool
   return workspaces.length;
 }
 
+/** RFM for every workspace with orders, then the segments that read its scores. */
+export async function refreshRfm(db: Database['db']): Promise<number> {
+  const workspaces = await db
+    .selectFrom('workspaces as w')
+    .select('w.id as workspace_id')
+    .where(({ exists, selectFrom }) => exists(selectFrom('events as e').select('e.message_id').whereRef('e.workspace_id', '=', 'w.id').where('e.event', '=', 'Order Completed')))
+    .execute();
+  for (const { workspace_id } of workspaces) {
+    await runRfm(db, workspace_id);
+    await refreshWorkspace(db, workspace_id, { now: new Date(), cause: 'refresh' });
+  }
+  return workspaces.length;
+}
+
 /** The jobs a worker process runs besides the pipeline. */
 export function workerJobs(deps: IdentityDeps): ScheduledJob[] {
   return [
@@ -105,5 +120,7 @@ export function workerJobs(deps: IdentityDeps): ScheduledJob[] {
     // window passing, and a big workspace is not recomputed every minute.
     { name: 'segments-time', everyMs: 300_000, firstAfterMs: 20_000, run: () => refreshSegments(deps.database.db, true) },
     { name: 'segments-all', everyMs: 3_600_000, firstAfterMs: 120_000, run: () => refreshSegments(deps.database.db, false) },
+    // Recency moves a day at a time; four runs a day keep R scores and the segments that read them current.
+    { name: 'rfm', everyMs: 6 * 3_600_000, firstAfterMs: 300_000, run: () => refreshRfm(deps.database.db) },
   ];
 }

@@ -7,15 +7,28 @@
 export const segments: readonly string[] = [
   // Rules compare trait values that may be of any JSON type; these read a number or an instant or nothing, never an error,
   // so one odd value cannot fail a whole segment refresh.
-  `create function custodian_number(v jsonb) returns double precision language sql immutable as $$
+  // Numbers beyond ±1e150 are not read as numbers: float8 sums and averages square them on the way and would
+  // overflow; no customer figure is that large. Text without a zone is UTC, whatever the session's zone.
+  `create function custodian_numeric(v jsonb) returns numeric language sql immutable as $$
     select case jsonb_typeof(v)
-      when 'number' then (v)::double precision
-      when 'string' then case when (v #>> '{}') ~ '^\\s*-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?\\s*$' then (v #>> '{}')::double precision end
+      when 'number' then (v)::numeric
+      when 'string' then case when (v #>> '{}') ~ '^\\s*-?[0-9]{1,40}(\\.[0-9]{1,40})?([eE][-+]?[0-9]{1,3})?\\s*$' then (v #>> '{}')::numeric end
+    end $$`,
+  // Plain SQL (no exception block) so the planner inlines it: it runs on every event of a sum.
+  `create function custodian_number(v jsonb) returns double precision language sql immutable as $$
+    select case
+      when abs(custodian_numeric(v)) > 1e150 then null
+      when abs(custodian_numeric(v)) < 1e-300 then 0
+      else custodian_numeric(v)::double precision
     end $$`,
   `create function custodian_time(v jsonb) returns timestamptz language plpgsql stable as $$
+    declare t text;
     begin
-      if jsonb_typeof(v) <> 'string' or (v #>> '{}') !~ '^\\d{4}-\\d{2}-\\d{2}' then return null; end if;
-      return (v #>> '{}')::timestamptz;
+      if jsonb_typeof(v) <> 'string' then return null; end if;
+      t := v #>> '{}';
+      if t !~ '^\\d{4}-\\d{2}-\\d{2}' then return null; end if;
+      if t ~ '(Z|z|[+-]\\d{2}(:?\\d{2})?)$' and length(t) > 10 then return t::timestamptz; end if;
+      return t::timestamp at time zone 'UTC';
     exception when others then return null;
     end $$`,
   `create table segments (

@@ -897,6 +897,39 @@ describe.each(backends)('segment rules on $name: the SQL equals a plain JavaScri
     );
   });
 
+  it('conditions on one event merged into one pass (an anchor and siblings in narrower windows, some negated) still match', async () => {
+    const { db, ctx } = world;
+    const durations = ['400d', '180d', '90d', '30d', '14d', '7d'] as const;
+    const bounds = comparisonArb(fc.integer({ min: 0, max: 4 }));
+    const sibling = (event: string, widest: number) =>
+      fc
+        .record({
+          within: fc.integer({ min: widest, max: durations.length - 1 }).map((i) => durations[i]!),
+          test: fc.constantFrom('none', 'count', 'sum', 'avg'),
+          count: bounds,
+          total: fc.constantFrom(...SUM_BOUNDS),
+          negated: fc.boolean(),
+        })
+        .map(({ within, test, count, total, negated }): Rule => {
+          const c: EventCondition = { event, within, ...(test === 'count' ? { count } : test === 'sum' ? { sum: { property: 'total', gte: total } } : test === 'avg' ? { avg: { property: 'total', lt: total } } : {}) };
+          return negated ? { not: c } : c;
+        });
+    const merged = fc
+      .record({ event: fc.constantFrom(...EVENT_NAMES), widest: fc.integer({ min: 0, max: 3 }), gte: fc.integer({ min: 1, max: 4 }), useWindow: fc.boolean() })
+      .chain(({ event, widest, gte, useWindow }) =>
+        fc.array(sibling(event, useWindow ? widest : 0), { minLength: 1, maxLength: 3 }).map((siblings): Rule => ({
+          all: [{ event, ...(useWindow ? { within: durations[widest]! } : {}), count: { gte } }, ...siblings],
+        })),
+      );
+    await fc.assert(
+      fc.asyncProperty(merged, async (rule) => {
+        const expected = sorted(world.oracle.members(rule, NOW));
+        agree(world, rule, await sqlMembers(db, rule, ctx), expected, 'all profiles');
+      }),
+      { numRuns: 150, seed: FC_SEED },
+    );
+  });
+
   it("the issue's example: in 上海, at least 3 orders in 30 days, none in the last 14", async () => {
     const t = await handMade(world.db, 'ws-example', {
       member: { traits: { city: '上海市' }, events: orders(20, 22, 25) },

@@ -120,9 +120,12 @@ function restartSeeds(seed: number, restarts: number): number[] {
 interface Workspace {
   k: number;
   assign: Int32Array;
-  /** Hamerly's upper bound on the distance to the assigned centre; squared while seeding */
+  /**
+   * Hamerly's upper bound on the distance to the assigned centre, stored less
+   * that centre's `drift` (squared and as is while seeding, when there is none)
+   */
   upper: Float64Array;
-  /** Hamerly's lower bound on the distance to any other centre; squared while seeding */
+  /** Hamerly's lower bound on the distance to any other centre, stored plus `travel` (squared while seeding) */
   lower: Float64Array;
   /** the cumulative potential while seeding, distances when re-seeding an empty cluster */
   scratch: Float64Array;
@@ -132,12 +135,31 @@ interface Workspace {
   counts: Int32Array;
   /** how far each centre moved in the last update */
   shift: Float64Array;
+  /**
+   * How far each centre has moved in all, and the sum of the largest move of
+   * each update. Bounds are stored relative to these, so a point whose bounds
+   * still hold costs three reads and no write: the step is bound by memory
+   * traffic, not arithmetic.
+   */
+  drift: Float64Array;
+  travel: number;
   /** k×k distances between centres */
   gaps: Float64Array;
   /** half the distance from each centre to its nearest other centre */
   half: Float64Array;
+  /** a block's points whose bounds failed, with their bound and squared distance to their own centre */
+  pending: Int32Array;
+  pendingBound: Float64Array;
+  pendingOwn: Float64Array;
   /** the candidates for the next centre, padded to a multiple of four */
   candidates: Float64Array;
+  /**
+   * Each candidate's squared distance to every point, kept while the
+   * candidates are weighed so the chosen one's need not be computed again
+   * (a fifth of the seeding's work). Only when the candidates fit one block
+   * of four (k ≤ 20): more would cost memory in proportion.
+   */
+  candidateDistances: Float64Array | null;
   potentials: Float64Array;
 }
 
@@ -154,9 +176,15 @@ function workspace(n: number, d: number, k: number): Workspace {
     sums: new Float64Array(k * d),
     counts: new Int32Array(k),
     shift: new Float64Array(k),
+    drift: new Float64Array(k),
+    travel: 0,
     gaps: new Float64Array(k * k),
     half: new Float64Array(k),
+    pending: new Int32Array(BLOCK),
+    pendingBound: new Float64Array(BLOCK),
+    pendingOwn: new Float64Array(BLOCK),
     candidates: new Float64Array(Math.ceil(trials / 4) * 4 * d),
+    candidateDistances: trials <= 4 ? new Float64Array(4 * n) : null,
     potentials: new Float64Array(trials),
   };
 }
@@ -169,8 +197,8 @@ function localTrials(k: number): number {
 /**
  * Squared distance between row `ai` of `a` and row `bi` of `b`. Four
  * accumulators let the additions overlap, which is most of the speed a
- * scalar loop can get. Every distance that decides an assignment goes
- * through here, so the same pair always gives the same value.
+ * scalar loop can get. (Seeding adds its terms in another order; the two can
+ * differ in the last bit, which the bounds' slack absorbs.)
  */
 function squaredDistance(a: Float64Array, ai: number, b: Float64Array, bi: number, d: number): number {
   let s0 = 0;
@@ -228,9 +256,11 @@ function seedCentroids(x: Matrix, ws: Workspace, random: () => number): void {
     for (let t = 1; t < trials; t++) if (potentials[t]! < potentials[best]!) best = t;
     const cb = c * d;
     for (let f = 0; f < d; f++) centroids[cb + f] = candidates[best * d + f]!;
+    const kept = ws.candidateDistances;
+    const from = best * n;
     potential = 0;
     for (let i = 0, row = 0; i < n; i++, row += d) {
-      const sq = squaredDistance(data, row, centroids, cb, d);
+      const sq = kept ? kept[from + i]! : squaredDistance(data, row, centroids, cb, d);
       // Strictly less: on a tie the lower-numbered centre keeps the point, as Lloyd's argmin does.
       if (sq < nearest[i]!) {
         second[i] = nearest[i]!;
@@ -249,14 +279,16 @@ function seedCentroids(x: Matrix, ws: Workspace, random: () => number): void {
 
 /**
  * The potential (sum of squared distances to the nearest centre) if each of
- * candidates t..t+3 were added. Four at a time, each value of the data is read
- * once for four distances, and the sums stay in registers; that is faster
- * than skipping candidates by the triangle inequality, whose unpredictable
- * branch costs about what it saves.
+ * candidates t..t+3 were added. Four candidates and two points at a time:
+ * each value read, of the data or of a candidate, serves in several
+ * distances, and the sums stay in registers. That beats skipping candidates
+ * by the triangle inequality, whose unpredictable branch costs about what it
+ * saves.
  */
 function potentialsOfFour(x: Matrix, ws: Workspace, t: number): void {
   const { data, n, d } = x;
   const { upper: nearest, candidates: cands, potentials } = ws;
+  const keep = ws.candidateDistances;
   const b0 = t * d;
   const b1 = b0 + d;
   const b2 = b1 + d;
@@ -265,27 +297,78 @@ function potentialsOfFour(x: Matrix, ws: Workspace, t: number): void {
   let p1 = 0;
   let p2 = 0;
   let p3 = 0;
-  for (let i = 0, row = 0; i < n; i++, row += d) {
+  let i = 0;
+  let row = 0;
+  for (; i + 1 < n; i += 2, row += 2 * d) {
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let q0 = 0;
+    let q1 = 0;
+    let q2 = 0;
+    let q3 = 0;
+    const next = row + d;
+    for (let f = 0; f < d; f++) {
+      const v = data[row + f]!;
+      const w = data[next + f]!;
+      const c0 = cands[b0 + f]!;
+      const c1 = cands[b1 + f]!;
+      const c2 = cands[b2 + f]!;
+      const c3 = cands[b3 + f]!;
+      s0 += (v - c0) * (v - c0);
+      s1 += (v - c1) * (v - c1);
+      s2 += (v - c2) * (v - c2);
+      s3 += (v - c3) * (v - c3);
+      q0 += (w - c0) * (w - c0);
+      q1 += (w - c1) * (w - c1);
+      q2 += (w - c2) * (w - c2);
+      q3 += (w - c3) * (w - c3);
+    }
+    if (keep) {
+      keep[i] = s0;
+      keep[i + 1] = q0;
+      keep[n + i] = s1;
+      keep[n + i + 1] = q1;
+      keep[2 * n + i] = s2;
+      keep[2 * n + i + 1] = q2;
+      keep[3 * n + i] = s3;
+      keep[3 * n + i + 1] = q3;
+    }
+    const here = nearest[i]!;
+    p0 += s0 < here ? s0 : here;
+    p1 += s1 < here ? s1 : here;
+    p2 += s2 < here ? s2 : here;
+    p3 += s3 < here ? s3 : here;
+    const there = nearest[i + 1]!;
+    p0 += q0 < there ? q0 : there;
+    p1 += q1 < there ? q1 : there;
+    p2 += q2 < there ? q2 : there;
+    p3 += q3 < there ? q3 : there;
+  }
+  if (i < n) {
     let s0 = 0;
     let s1 = 0;
     let s2 = 0;
     let s3 = 0;
     for (let f = 0; f < d; f++) {
       const v = data[row + f]!;
-      const e0 = v - cands[b0 + f]!;
-      const e1 = v - cands[b1 + f]!;
-      const e2 = v - cands[b2 + f]!;
-      const e3 = v - cands[b3 + f]!;
-      s0 += e0 * e0;
-      s1 += e1 * e1;
-      s2 += e2 * e2;
-      s3 += e3 * e3;
+      s0 += (v - cands[b0 + f]!) * (v - cands[b0 + f]!);
+      s1 += (v - cands[b1 + f]!) * (v - cands[b1 + f]!);
+      s2 += (v - cands[b2 + f]!) * (v - cands[b2 + f]!);
+      s3 += (v - cands[b3 + f]!) * (v - cands[b3 + f]!);
     }
-    const current = nearest[i]!;
-    p0 += s0 < current ? s0 : current;
-    p1 += s1 < current ? s1 : current;
-    p2 += s2 < current ? s2 : current;
-    p3 += s3 < current ? s3 : current;
+    if (keep) {
+      keep[i] = s0;
+      keep[n + i] = s1;
+      keep[2 * n + i] = s2;
+      keep[3 * n + i] = s3;
+    }
+    const here = nearest[i]!;
+    p0 += s0 < here ? s0 : here;
+    p1 += s1 < here ? s1 : here;
+    p2 += s2 < here ? s2 : here;
+    p3 += s3 < here ? s3 : here;
   }
   const sums = [p0, p1, p2, p3];
   for (let j = 0; j < 4 && t + j < potentials.length; j++) potentials[t + j] = sums[j]!;
@@ -338,10 +421,19 @@ function sumClusters(x: Matrix, ws: Workspace): void {
   }
 }
 
+/** Points per block of the assignment step; see hamerlyAssign. */
+const BLOCK = 256;
+
 /**
  * One assignment step with Hamerly's bounds, first moving the bounds by the
  * last centroid update. Cluster sums follow the points that change cluster,
  * so the update step never rereads the data. Returns how many points moved.
+ *
+ * Points whose bounds fail are scattered over the data, and fetching their
+ * rows from memory is much of the step's cost. So it goes block by block: the
+ * bounds first, listing the points that fail without a branch to mispredict;
+ * then those points' distances to their own centre, loads that need not wait
+ * on one another; then the decisions, with the rows in cache.
  *
  * When a point needs a full search, centres at least twice its distance from
  * its own centre are skipped (they cannot be nearer) and bound from below by
@@ -349,68 +441,84 @@ function sumClusters(x: Matrix, ws: Workspace): void {
  */
 function hamerlyAssign(x: Matrix, ws: Workspace): number {
   const { data, n, d } = x;
-  const { k, assign, upper, lower, centroids, sums, counts, shift, gaps, half } = ws;
-  let farthest = 0;
-  for (let j = 1; j < k; j++) if (shift[j]! > shift[farthest]!) farthest = j;
-  let runnerUp = 0;
-  for (let j = 0; j < k; j++) if (j !== farthest && shift[j]! > runnerUp) runnerUp = shift[j]!;
-  const most = shift[farthest]!;
+  const { k, assign, upper, lower, centroids, sums, counts, shift, drift, gaps, half, pending, pendingBound, pendingOwn } = ws;
+  let most = 0;
+  let widest = 0;
+  for (let j = 0; j < k; j++) {
+    drift[j]! += shift[j]!;
+    most = Math.max(most, shift[j]!);
+    widest = Math.max(widest, drift[j]!);
+  }
+  const travel = (ws.travel += most);
+  // Adding a drift back to a stored bound rounds; the test must clear that too.
+  const guard = 8 * Number.EPSILON * (widest + travel);
   let moved = 0;
-  for (let i = 0, row = 0; i < n; i++, row += d) {
-    const a = assign[i]!;
-    let u = upper[i]! + shift[a]!;
-    const l = lower[i]! - (a === farthest ? runnerUp : most);
-    const h = half[a]!;
-    const bound = l > h ? l : h;
-    if (u * BOUND_SLACK < bound) {
-      upper[i] = u;
-      lower[i] = l;
-      continue;
+  for (let start = 0; start < n; start += BLOCK) {
+    const end = Math.min(n, start + BLOCK);
+    let count = 0;
+    for (let i = start; i < end; i++) {
+      const a = assign[i]!;
+      const u = upper[i]! + drift[a]!;
+      const l = lower[i]! - travel;
+      const h = half[a]!;
+      const bound = l > h ? l : h;
+      pending[count] = i;
+      pendingBound[count] = bound;
+      count += u * BOUND_SLACK + guard < bound ? 0 : 1;
     }
-    const own = squaredDistance(data, row, centroids, a * d, d);
-    u = Math.sqrt(own);
-    if (u * BOUND_SLACK < bound) {
-      upper[i] = u;
-      lower[i] = l;
-      continue;
+    for (let p = 0; p < count; p++) {
+      const i = pending[p]!;
+      pendingOwn[p] = squaredDistance(data, i * d, centroids, assign[i]! * d, d);
     }
-    const reach = 2 * u * BOUND_SLACK;
-    const ak = a * k;
-    let best = a;
-    let bestSq = own;
-    let second = Infinity;
-    for (let j = 0; j < k; j++) {
-      if (j === a) continue;
-      const gap = gaps[ak + j]!;
-      if (gap > reach) {
-        if (gap - u < second) second = gap - u;
+    for (let p = 0; p < count; p++) {
+      const i = pending[p]!;
+      const bound = pendingBound[p]!;
+      const own = pendingOwn[p]!;
+      const u = Math.sqrt(own);
+      const a = assign[i]!;
+      if (u * BOUND_SLACK + guard < bound) {
+        upper[i] = u - drift[a]!;
         continue;
       }
-      const sq = squaredDistance(data, row, centroids, j * d, d);
-      // Lloyd's argmin keeps the lowest-numbered centre among equals.
-      if (sq < bestSq || (sq === bestSq && j < best)) {
-        const was = Math.sqrt(bestSq);
-        if (was < second) second = was;
-        bestSq = sq;
-        best = j;
-      } else {
-        const is = Math.sqrt(sq);
-        if (is < second) second = is;
+      const row = i * d;
+      const reach = 2 * u * BOUND_SLACK;
+      const ak = a * k;
+      let best = a;
+      let bestSq = own;
+      let second = Infinity;
+      for (let j = 0; j < k; j++) {
+        if (j === a) continue;
+        const gap = gaps[ak + j]!;
+        if (gap > reach) {
+          if (gap - u < second) second = gap - u;
+          continue;
+        }
+        const sq = squaredDistance(data, row, centroids, j * d, d);
+        // Lloyd's argmin keeps the lowest-numbered centre among equals.
+        if (sq < bestSq || (sq === bestSq && j < best)) {
+          const was = Math.sqrt(bestSq);
+          if (was < second) second = was;
+          bestSq = sq;
+          best = j;
+        } else {
+          const is = Math.sqrt(sq);
+          if (is < second) second = is;
+        }
       }
-    }
-    upper[i] = best === a ? u : Math.sqrt(bestSq);
-    lower[i] = second;
-    if (best !== a) {
-      assign[i] = best;
-      moved++;
-      counts[a]!--;
-      counts[best]!++;
-      const ab = a * d;
-      const bb = best * d;
-      for (let f = 0; f < d; f++) {
-        const v = data[row + f]!;
-        sums[ab + f]! -= v;
-        sums[bb + f]! += v;
+      upper[i] = (best === a ? u : Math.sqrt(bestSq)) - drift[best]!;
+      lower[i] = second + travel;
+      if (best !== a) {
+        assign[i] = best;
+        moved++;
+        counts[a]!--;
+        counts[best]!++;
+        const ab = a * d;
+        const bb = best * d;
+        for (let f = 0; f < d; f++) {
+          const v = data[row + f]!;
+          sums[ab + f]! -= v;
+          sums[bb + f]! += v;
+        }
       }
     }
   }
@@ -448,9 +556,9 @@ function reseedEmpty(x: Matrix, ws: Workspace): number {
     counts[from]!--;
     counts[j] = 1;
     assign[pick] = j;
-    upper[pick] = Math.sqrt(squaredDistance(data, row, centroids, jb, d));
-    // A zero lower bound sends the point through a full search next time.
-    lower[pick] = 0;
+    upper[pick] = Math.sqrt(squaredDistance(data, row, centroids, jb, d)) - ws.drift[j]!;
+    // A lower bound of zero sends the point through a full search next time.
+    lower[pick] = ws.travel;
   }
   return empty;
 }
@@ -514,6 +622,8 @@ export interface KMeansSettings {
 /** One fit from one start; the assignments stay in the workspace. */
 function fitOnce(x: Matrix, ws: Workspace, settings: KMeansSettings, restart: number): { inertia: number; iterations: number } {
   const d = x.d;
+  ws.drift.fill(0);
+  ws.travel = 0;
   if (settings.init) {
     ws.centroids.set(settings.init);
     assignAll(x, ws);

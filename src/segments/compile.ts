@@ -48,7 +48,7 @@ const TRUE: Bool = sql<SqlBool>`true`;
 const FALSE: Bool = sql<SqlBool>`false`;
 
 export function compileRule(rule: Rule, ctx: CompileContext): Bool {
-  if (isAll(rule)) return group(rule.all.map((r) => compileRule(r, ctx)), 'and');
+  if (isAll(rule)) return compileAll(rule.all, ctx);
   if (isAny(rule)) return group(rule.any.map((r) => compileRule(r, ctx)), 'or');
   if (isNot(rule)) return sql<SqlBool>`not (${compileRule(rule.not, ctx)})`;
   if (isTrait(rule)) return traitCondition(rule, ctx);
@@ -291,6 +291,86 @@ function eventCondition(rule: EventCondition, ctx: CompileContext): Bool {
   if (tests.every((t) => t.atZero))
     return sql<SqlBool>`p.id not in (select e.profile_id from events e where ${where} group by e.profile_id having not (${having}))`;
   return sql<SqlBool>`p.id in (select e.profile_id from events e where ${where} group by e.profile_id having ${having})`;
+}
+
+/**
+ * All of several conditions on one event (same name and filters) read the
+ * same rows: "3+ orders in 30 days but none in the last 14" is one pass
+ * over the 30 days, the 14 days a FILTER on its aggregates, instead of two
+ * scans and two hash tables. The anchor is a condition that needs events
+ * (so a profile without any fails it anyway); a sibling merges into it when
+ * its own window lies inside the anchor's.
+ */
+function compileAll(children: readonly Rule[], ctx: CompileContext): Bool {
+  const parts: Bool[] = [];
+  const used = new Set<number>();
+  children.forEach((anchor, i) => {
+    if (used.has(i) || !isEvent(anchor) || !canAnchor(anchor)) return;
+    const absorbed: Array<{ condition: EventCondition; negated: boolean }> = [];
+    children.forEach((other, j) => {
+      if (j === i || used.has(j)) return;
+      const sibling = mergeable(anchor, other, ctx.now);
+      if (sibling) {
+        absorbed.push(sibling);
+        used.add(j);
+      }
+    });
+    if (absorbed.length === 0) return;
+    used.add(i);
+    parts.push(mergedEventCondition(anchor, absorbed, ctx));
+  });
+  children.forEach((child, i) => {
+    if (!used.has(i)) parts.push(compileRule(child, ctx));
+  });
+  return group(parts, 'and');
+}
+
+/** Only windows of the form "within" (or none) and tests on counts, sums and averages take part. */
+function simpleWindow(c: EventCondition): boolean {
+  return c.before === undefined && c.after === undefined && c.between === undefined && c.first === undefined && c.last === undefined;
+}
+
+function canAnchor(c: EventCondition): boolean {
+  if (!simpleWindow(c)) return false;
+  const tests = [c.count && holdsAtZero(c.count), c.sum && holdsAtZero(c.sum), c.avg && false].filter((t) => t !== undefined);
+  return tests.length > 0 && tests.some((atZero) => atZero === false);
+}
+
+function mergeable(anchor: EventCondition, other: Rule, now: Date): { condition: EventCondition; negated: boolean } | null {
+  const negated = isNot(other);
+  const candidate = negated ? other.not : other;
+  if (!isEvent(candidate) || !simpleWindow(candidate) || candidate.event !== anchor.event) return null;
+  if (JSON.stringify(candidate.where ?? []) !== JSON.stringify(anchor.where ?? [])) return null;
+  if (anchor.within !== undefined) {
+    if (candidate.within === undefined || durationAgo(candidate.within, now) < durationAgo(anchor.within, now)) return null;
+  }
+  return { condition: candidate, negated };
+}
+
+function mergedEventCondition(anchor: EventCondition, siblings: ReadonlyArray<{ condition: EventCondition; negated: boolean }>, ctx: CompileContext): Bool {
+  const filters: Bool[] = [sql<SqlBool>`e.workspace_id = ${ctx.workspaceId}`, sql<SqlBool>`e.event = ${anchor.event}`, sql<SqlBool>`e.profile_id is not null`];
+  if (ctx.profileIds) filters.push(sql<SqlBool>`e.profile_id = any(${[...ctx.profileIds]}::uuid[])`);
+  filters.push(...windowFilters(sql`e.timestamp`, anchor, ctx.now));
+  for (const f of anchor.where ?? []) filters.push(propertyFilter(f, ctx.now));
+  const having: Bool[] = [aggregateTests(anchor, TRUE)];
+  for (const { condition, negated } of siblings) {
+    const inWindow = condition.within === undefined ? TRUE : sql<SqlBool>`e.timestamp >= ${durationAgo(condition.within, ctx.now)}`;
+    // An average over no rows is null: coalesce so "not" of it stays a yes or no.
+    const test = sql<SqlBool>`coalesce(${aggregateTests(condition, inWindow)}, false)`;
+    having.push(negated ? sql<SqlBool>`not ${test}` : test);
+  }
+  return sql<SqlBool>`p.id in (select e.profile_id from events e where ${sql.join(filters, sql` and `)} group by e.profile_id having ${group(having, 'and')})`;
+}
+
+/** The count, sum and average tests of a condition over the group's rows that pass `rows`; none means at least one. */
+function aggregateTests(c: EventCondition, rows: Bool): Bool {
+  const parts: Bool[] = [];
+  const count = sql`count(*) filter (where ${rows})`;
+  if (c.count) parts.push(comparison(count, c.count));
+  if (c.sum) parts.push(comparison(sql`coalesce(sum(custodian_number(e.properties -> ${c.sum.property})) filter (where ${rows}), 0)`, c.sum));
+  if (c.avg) parts.push(comparison(sql`avg(custodian_number(e.properties -> ${c.avg.property})) filter (where ${rows})`, c.avg));
+  if (parts.length === 0) parts.push(sql<SqlBool>`${count} >= 1`);
+  return group(parts, 'and');
 }
 
 function windowFilters(expr: RawBuilder<unknown>, window: TimeWindow, now: Date): Bool[] {

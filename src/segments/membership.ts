@@ -175,7 +175,20 @@ export async function refreshWorkspace(db: Kysely<Schema>, workspaceId: string, 
     outcome.entered += change.entered;
     outcome.exited += change.exited;
   }
+  if (options.profileIds === undefined && outcome.entered + outcome.exited > 0) await analyzeMembership(db);
   return outcome;
+}
+
+/**
+ * Fresh planner statistics after a fill or full refresh. Without them the
+ * pipeline's per-batch exit check on a segment that just grew to a million
+ * members scans the whole segment instead of the batch's few profiles
+ * (measured: 253 ms a batch instead of a few), and real time falls behind.
+ */
+export async function analyzeMembership(db: Kysely<Schema>): Promise<void> {
+  if (db.isTransaction) return;
+  await sql`analyze segment_members`.execute(db);
+  await sql`analyze profile_tags`.execute(db);
 }
 
 /**

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Schema } from '../storage/schema.js';
 import { countQuery, memberIdsQuery, type CompileContext } from './compile.js';
-import { loadWorkspaceSets, refreshSet, refreshWorkspace, type SegmentDefinition } from './membership.js';
+import { analyzeMembership, loadWorkspaceSets, refreshSet, refreshWorkspace, type SegmentDefinition } from './membership.js';
 import { isTimeRelative, segmentReferences, tagReferences, type Rule } from './rule.js';
 import { definitionSegmentReferences, definitionTagReferences, tagDefinitionIssues, type TagDefinition } from './tag-definition.js';
 import { validateRule, type KnownNames, type RuleIssue } from './validate.js';
@@ -115,6 +115,7 @@ export function createSegmentStore(db: Kysely<Schema>) {
     const started = performance.now();
     await refreshSet(db, entry, { workspaceId, now, tagIds: sets.tagIds }, 'refresh');
     await db.updateTable('segments').set({ refresh_ms: Math.round(performance.now() - started) }).where('workspace_id', '=', workspaceId).where('id', '=', id).execute();
+    await analyzeMembership(db);
   }
 
   const self = {
@@ -372,7 +373,10 @@ export function createTagStore(db: Kysely<Schema>) {
   async function refreshComputed(workspaceId: string, id: string, now: Date) {
     const sets = await loadWorkspaceSets(db, workspaceId);
     const entry = sets.ordered.find((e) => e.set.id === id);
-    if (entry?.kind === 'tag') await refreshSet(db, entry, { workspaceId, now, tagIds: sets.tagIds }, 'refresh');
+    if (entry?.kind === 'tag') {
+      await refreshSet(db, entry, { workspaceId, now, tagIds: sets.tagIds }, 'refresh');
+      await analyzeMembership(db);
+    }
   }
 
   async function liveIds(workspaceId: string, target: { profileIds?: readonly string[]; segment?: string }): Promise<{ found: string[]; unknown: string[] }> {

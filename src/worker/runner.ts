@@ -29,6 +29,9 @@ export function startWorker(deps: PipelineDeps, options: WorkerOptions = {}): Wo
   const pollMs = options.pollMs ?? 1000;
   let stopped = false;
   let wakeUp: (() => void) | null = null;
+  // A wake that comes while a batch runs (no one parked yet) must not be lost: the batch may have
+  // looked at the log before that message was stored, and the loop would then sleep a full poll.
+  let woken = false;
   let running: Promise<void> = Promise.resolve();
 
   const runOnce = async (limit: number): Promise<number> => {
@@ -46,6 +49,7 @@ export function startWorker(deps: PipelineDeps, options: WorkerOptions = {}): Wo
     while (!stopped) {
       let processed = 0;
       try {
+        woken = false;
         processed = await runOnce(isolating > 0 ? 1 : batchSize);
         failures = 0;
         isolating = Math.max(0, isolating - processed);
@@ -72,6 +76,7 @@ export function startWorker(deps: PipelineDeps, options: WorkerOptions = {}): Wo
         continue;
       }
       const waitMs = failures > 0 ? Math.min(30_000, pollMs * 2 ** failures) : pollMs;
+      if (woken && failures === 0) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, waitMs);
         wakeUp = () => {
@@ -85,7 +90,10 @@ export function startWorker(deps: PipelineDeps, options: WorkerOptions = {}): Wo
   running = loop();
 
   return {
-    wake: () => wakeUp?.(),
+    wake: () => {
+      if (wakeUp) wakeUp();
+      else woken = true;
+    },
     async drain() {
       let total = 0;
       for (let n = await runOnce(batchSize); n > 0; n = await runOnce(batchSize)) total += n;

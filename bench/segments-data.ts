@@ -18,6 +18,7 @@
  *   buying propensity, properties (total, category, price…) as plain JSON,
  *   a small opaque `secret`.
  */
+import { seededRandom } from '../src/analytics/random.js';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
@@ -64,18 +65,6 @@ export const CATEGORIES: ReadonlyArray<readonly [string, number]> = [
 ];
 const PATHS = ['/', '/search', '/cart', '/account', '/promo/618', '/promo/double11', '/category/', '/products/'];
 const SIGN_IN = ['wechat', 'sms', 'password', 'alipay'];
-
-/** mulberry32: small, fast, seeded. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function weighted<T>(items: ReadonlyArray<readonly [T, number]>): (u: number) => T {
   const total = items.reduce((s, [, w]) => s + w, 0);
@@ -136,7 +125,7 @@ interface Population {
 }
 
 function population(settings: DataSettings): Population {
-  const random = prng(settings.seed);
+  const random = seededRandom(settings.seed);
   const n = settings.profiles;
   const now = settings.now.getTime();
   const ids: string[] = new Array<string>(n);
@@ -183,7 +172,7 @@ interface EventSkeleton {
 
 /** Who and when for every event, ordered by day as the pipeline would have appended them. */
 function skeleton(settings: DataSettings, pop: Population): EventSkeleton {
-  const random = prng(settings.seed + 1);
+  const random = seededRandom(settings.seed + 1);
   const n = settings.events;
   const profile = new Int32Array(n);
   const time = new Float64Array(n);
@@ -343,7 +332,7 @@ export async function loadData(url: string, keyring: Keyring, settings: DataSett
     const now = settings.now.getTime();
 
     const profileRows = function* (): Generator<string> {
-      const random = prng(settings.seed + 2);
+      const random = seededRandom(settings.seed + 2);
       const tick = progress('profiles', settings.profiles);
       for (let i = 0; i < settings.profiles; i++) {
         const created = pop.firstSeen[i]!;
@@ -368,11 +357,11 @@ export async function loadData(url: string, keyring: Keyring, settings: DataSett
 
     // The encrypted part of a real event (identifiers, context) is opaque here: a few dozen random bytes, from a small pool.
     const secretPool = Array.from({ length: 256 }, (_, k) => {
-      const r = prng(settings.seed * 7919 + k);
+      const r = seededRandom(settings.seed * 7919 + k);
       return `\\\\x${hex(r, 2 * (48 + (k % 32)))}`;
     });
     const eventRows = function* (): Generator<string> {
-      const random = prng(settings.seed + 3);
+      const random = seededRandom(settings.seed + 3);
       const tick = progress('events', settings.events);
       for (let k = 0; k < settings.events; k++) {
         const e = skel.order[k]!;

@@ -50,6 +50,7 @@
  * --cold-stats skips the ANALYZE of segment_members after the segments are filled, to measure the minute before
  * autovacuum gets to it; --pg-options sets session settings on every connection, for what-ifs.)
  */
+import { seededRandom } from '../src/analytics/random.js';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -69,7 +70,7 @@ import { bootstrap } from '../src/server/bootstrap.js';
 import { createStorage, type Database } from '../src/storage/database.js';
 import { processBatch, type BatchOutcome } from '../src/worker/pipeline.js';
 import { startWorker } from '../src/worker/runner.js';
-import { CITIES, loadData, ORDER, pickCategory, prng, profileIndexOf, userIdOf, visibleShare, type LoadTimes } from './segments-data.js';
+import { CITIES, loadData, ORDER, pickCategory, profileIndexOf, userIdOf, visibleShare, type LoadTimes } from './segments-data.js';
 
 const WORKSPACE = 'default';
 const WRITE_KEY = 'wk_bench_segments';
@@ -500,7 +501,7 @@ type Intent = 'browse' | 'order' | 'visitor' | 'move' | 'third order' | 'leave ä
  * run's tag so a rerun is not taken for a retry.
  */
 function planMessages(total: number, candidates: Candidates, runTag: string, seed: number): Array<{ message: Message; intent: Intent }> {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const pools = { twoOrders: [...candidates.twoOrders], exampleMembers: [...candidates.exampleMembers], exampleElsewhere: [...candidates.exampleElsewhere], beijingMembers: [...candidates.beijingMembers] };
   const anyone = () => Math.floor(random() * settings.profiles);
   const shortCity = () => CITIES[Math.floor(random() * 12)]![0].replace(/å¸‚$/, '');

@@ -227,7 +227,6 @@ export function createProfileStore(database: Database, keyring: Keyring) {
       };
     },
 
-    /** Every live profile, in id order, a page at a time: memory stays flat on any size. */
     /** These live profiles, in the order given; unknown and merged-away ids are left out. */
     async many(workspaceId: string, ids: readonly string[]): Promise<Profile[]> {
       if (ids.length === 0) return [];
@@ -236,6 +235,7 @@ export function createProfileStore(database: Database, keyring: Keyring) {
       return ids.map((id) => byId.get(id)).filter((p): p is Profile => p !== undefined);
     },
 
+    /** Every live profile, in id order, a page at a time: memory stays flat on any size. */
     async *all(workspaceId: string, pageSize = 500): AsyncGenerator<Profile> {
       let after: string | null = null;
       for (;;) {

@@ -348,27 +348,59 @@ function mergeable(anchor: EventCondition, other: Rule, now: Date): { condition:
 }
 
 function mergedEventCondition(anchor: EventCondition, siblings: ReadonlyArray<{ condition: EventCondition; negated: boolean }>, ctx: CompileContext): Bool {
-  const filters: Bool[] = [sql<SqlBool>`e.workspace_id = ${ctx.workspaceId}`, sql<SqlBool>`e.event = ${anchor.event}`, sql<SqlBool>`e.profile_id is not null`];
+  // No "profile_id is not null" here: a null never equals p.id, and only NOT IN needs it.
+  const filters: Bool[] = [sql<SqlBool>`e.workspace_id = ${ctx.workspaceId}`, sql<SqlBool>`e.event = ${anchor.event}`];
   if (ctx.profileIds) filters.push(sql<SqlBool>`e.profile_id = any(${[...ctx.profileIds]}::uuid[])`);
   filters.push(...windowFilters(sql`e.timestamp`, anchor, ctx.now));
   for (const f of anchor.where ?? []) filters.push(propertyFilter(f, ctx.now));
-  const having: Bool[] = [aggregateTests(anchor, TRUE)];
+  const having: Bool[] = [aggregateTests(anchor, null)];
   for (const { condition, negated } of siblings) {
-    const inWindow = condition.within === undefined ? TRUE : sql<SqlBool>`e.timestamp >= ${durationAgo(condition.within, ctx.now)}`;
+    const inWindow = condition.within === undefined ? null : sql<SqlBool>`e.timestamp >= ${durationAgo(condition.within, ctx.now)}`;
+    if (!negated) {
+      having.push(sql<SqlBool>`coalesce(${aggregateTests(condition, inWindow)}, false)`);
+      continue;
+    }
+    // The planner estimates "count = 0" far better than "not (count >= 1)", and that decides whether it
+    // probes a few profiles by key or scans every profile of the city: say the negation directly where one bound allows it.
+    const flipped = flippedTest(condition, inWindow);
     // An average over no rows is null: coalesce so "not" of it stays a yes or no.
-    const test = sql<SqlBool>`coalesce(${aggregateTests(condition, inWindow)}, false)`;
-    having.push(negated ? sql<SqlBool>`not ${test}` : test);
+    having.push(flipped ?? sql<SqlBool>`not coalesce(${aggregateTests(condition, inWindow)}, false)`);
   }
   return sql<SqlBool>`p.id in (select e.profile_id from events e where ${sql.join(filters, sql` and `)} group by e.profile_id having ${group(having, 'and')})`;
 }
 
-/** The count, sum and average tests of a condition over the group's rows that pass `rows`; none means at least one. */
-function aggregateTests(c: EventCondition, rows: Bool): Bool {
+const FLIPPED = { eq: '<>', gt: '<=', gte: '<', lt: '>=', lte: '>' } as const;
+
+/** not (a single-bound count or sum test), as one comparison; null when the test has more to it. */
+function flippedTest(c: EventCondition, rows: Bool | null): Bool | null {
+  if (c.avg) return null;
+  const count = rows ? sql`count(*) filter (where ${rows})` : sql`count(*)`;
+  if (!c.count && !c.sum) return sql<SqlBool>`${count} = 0`;
+  if (c.count && c.sum) return null;
+  const [expr, bounds] = c.count ? [count, c.count] : [sumOf(c.sum!.property, rows), c.sum!];
+  const given = (['eq', 'gt', 'gte', 'lt', 'lte'] as const).filter((op) => bounds[op] !== undefined);
+  if (given.length !== 1) return null;
+  const op = given[0]!;
+  if (c.count && op === 'gte' && bounds.gte === 1) return sql<SqlBool>`${count} = 0`;
+  return sql<SqlBool>`${expr} ${sql.raw(FLIPPED[op])} ${bounds[op]!}`;
+}
+
+function sumOf(property: string, rows: Bool | null): RawBuilder<unknown> {
+  return rows
+    ? sql`coalesce(sum(custodian_number(e.properties -> ${property})) filter (where ${rows}), 0)`
+    : sql`coalesce(sum(custodian_number(e.properties -> ${property})), 0)`;
+}
+
+/** The count, sum and average tests of a condition over the group's rows that pass `rows` (all of them: null); none means at least one. */
+function aggregateTests(c: EventCondition, rows: Bool | null): Bool {
   const parts: Bool[] = [];
-  const count = sql`count(*) filter (where ${rows})`;
+  const count = rows ? sql`count(*) filter (where ${rows})` : sql`count(*)`;
   if (c.count) parts.push(comparison(count, c.count));
-  if (c.sum) parts.push(comparison(sql`coalesce(sum(custodian_number(e.properties -> ${c.sum.property})) filter (where ${rows}), 0)`, c.sum));
-  if (c.avg) parts.push(comparison(sql`avg(custodian_number(e.properties -> ${c.avg.property})) filter (where ${rows})`, c.avg));
+  if (c.sum) parts.push(comparison(sumOf(c.sum.property, rows), c.sum));
+  if (c.avg) {
+    const avg = rows ? sql`avg(custodian_number(e.properties -> ${c.avg.property})) filter (where ${rows})` : sql`avg(custodian_number(e.properties -> ${c.avg.property}))`;
+    parts.push(comparison(avg, c.avg));
+  }
   if (parts.length === 0) parts.push(sql<SqlBool>`${count} >= 1`);
   return group(parts, 'and');
 }

@@ -49,7 +49,14 @@ function progressWriter(db: Kysely<Schema>, workspaceId: string, id: string) {
     // Progress is for people watching: a write a second is plenty.
     if (!force && Date.now() - last < 1000) return;
     last = Date.now();
-    await db.updateTable('analytics_runs').set({ progress: JSON.stringify(progress) }).where('workspace_id', '=', workspaceId).where('id', '=', id).execute();
+    // Best effort, and often not awaited: a lost progress write must not become an unhandled rejection.
+    await db
+      .updateTable('analytics_runs')
+      .set({ progress: JSON.stringify(progress) })
+      .where('workspace_id', '=', workspaceId)
+      .where('id', '=', id)
+      .execute()
+      .catch(() => undefined);
   };
 }
 
@@ -207,8 +214,10 @@ export async function runClusters(db: Kysely<Schema>, workspaceId: string, param
       elbowK = picked.elbow;
       chosen = params.k ?? picked.suggested;
     }
-    await report({ stage: 'fit', done: 0 }, true);
-    const fit = await kmeansParallel(z, { k: chosen, restarts: params.restarts ?? 4, seed: params.seed ?? 1, onProgress: (restart, iteration) => void report({ stage: 'fit', done: restart, total: iteration }) });
+    await report({ stage: 'fit', done: 0, total: params.restarts ?? 4 }, true);
+    const restarts = params.restarts ?? 4;
+    // Restarts run side by side on threads; how many have begun is the progress worth showing.
+    const fit = await kmeansParallel(z, { k: chosen, restarts, seed: params.seed ?? 1, onProgress: (restart) => void report({ stage: 'fit', done: restart + 1, total: restarts }) });
     const described = describeClusters(fit, features, mean, std).map((c) => ({ ...c, name: clusterName(c) }));
     await report({ stage: 'write', total: n }, true);
     await replaceScores(db, workspaceId, 'cluster', set.profileIds.map((profileId, i) => ({ profileId, value: fit.assignments[i]!, label: described[fit.assignments[i]!]!.name })), now);

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { ProfileStore, Profile } from '../profiles/store.js';
@@ -87,6 +88,10 @@ async function guarded<T>(work: Promise<T>): Promise<T> {
   }
 }
 
+function textOf(rule: Rule, segmentNames: ReadonlyMap<string, string>) {
+  return { en: describeRule(rule, 'en', { segmentNames }), 'zh-CN': describeRule(rule, 'zh-CN', { segmentNames }) };
+}
+
 function sampleOf(p: Profile) {
   return { id: p.id, traits: p.traits, tags: p.tags, segments: p.segments, lastSeenAt: p.lastSeenAt };
 }
@@ -139,7 +144,7 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
 
   async function withText(workspaceId: string, segment: Segment) {
     const names = new Map((await segments.list(workspaceId)).map((s) => [s.id, s.name]));
-    return { ...segment, text: { en: describeRule(segment.rule, 'en', { segmentNames: names }), 'zh-CN': describeRule(segment.rule, 'zh-CN', { segmentNames: names }) } };
+    return { ...segment, text: textOf(segment.rule, names) };
   }
 
   app.get('/api/segments', {
@@ -148,7 +153,7 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
     const ws = request.caller.workspaceId;
     const list = await segments.list(ws);
     const names = new Map(list.map((s) => [s.id, s.name]));
-    return { segments: list.map((s) => ({ ...s, text: { en: describeRule(s.rule, 'en', { segmentNames: names }), 'zh-CN': describeRule(s.rule, 'zh-CN', { segmentNames: names }) } })) };
+    return { segments: list.map((s) => ({ ...s, text: textOf(s.rule, names) })) };
   });
 
   app.post('/api/segments', {
@@ -183,7 +188,7 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
     return {
       count: preview.count,
       sample: sample.map(sampleOf),
-      text: { en: describeRule(rule, 'en', { segmentNames: names }), 'zh-CN': describeRule(rule, 'zh-CN', { segmentNames: names }) },
+      text: textOf(rule, names),
       ms: preview.ms,
     };
   });
@@ -274,7 +279,6 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
     reply
       .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson')
       .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(`${safeName}.${format}`)}`);
-    const { Readable } = await import('node:stream');
     return reply.send(Readable.from(lines()));
   });
 

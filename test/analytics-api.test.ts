@@ -35,6 +35,8 @@ describe.each(backends)('analytics API on $name', (backend) => {
       }
       for (let v = 0; v < (kind === 2 ? 8 : 2); v++) batch.push({ type: 'track', userId, event: 'Product Viewed', timestamp: new Date(Date.now() - (1 + v) * DAY).toISOString() });
     }
+    // An order whose categories are only on its products.
+    batch.push({ type: 'track', userId: 'u0', event: 'Order Completed', properties: { order_id: 'u0-p', total: 50, products: [{ category: 'games' }, { category: 'games' }] }, timestamp: new Date(Date.now() - DAY).toISOString() });
     // u1 had one order, fully refunded: not a customer any more.
     batch.push({ type: 'track', userId: 'u1', event: 'Order Refunded', properties: { order_id: 'u1-0', total: 1000 }, timestamp: new Date().toISOString() });
     for (let i = 0; i < batch.length; i += 400) expect((await t.send('/v1/batch', { batch: batch.slice(i, i + 400) })).statusCode).toBe(200);
@@ -88,7 +90,7 @@ describe.each(backends)('analytics API on $name', (backend) => {
   it('explains a segment with a decision tree: readable rules, accuracy above the baseline, importance', async () => {
     const seg = (await admin('POST', '/api/segments', { name: 'Frequent buyers', rule: { event: 'Order Completed', count: { gte: 3 } } })).json() as { id: string; size: number };
     expect(seg.size).toBe(40);
-    const res = await admin('POST', '/api/analytics/tree', { target: { segment: seg.id }, features: ['trait:city', 'trait:age', 'events_30d'], maxDepth: 3, minSamplesLeaf: 5, wait: true });
+    const res = await admin('POST', '/api/analytics/tree', { target: { segment: seg.id }, features: ['trait:city', 'trait:age', 'events_30d', 'category_share:games'], maxDepth: 3, minSamplesLeaf: 5, wait: true });
     expect(res.statusCode, res.body).toBe(200);
     const report = (res.json() as Run).result as { accuracy: number; baselineAccuracy: number; importance: Array<{ feature: string; importance: number }>; rules: Array<{ en: string; zh: string; prediction: string }> };
     expect(report.accuracy).toBe(1);
@@ -117,7 +119,7 @@ describe.each(backends)('analytics API on $name', (backend) => {
     expect(one.statusCode).toBe(200);
     expect((await admin('GET', '/api/analytics/runs/00000000-0000-4000-8000-000000000000')).statusCode).toBe(404);
     const features = (await admin('GET', '/api/analytics/features')).json() as { categories: string[]; traits: string[] };
-    expect(features.categories).toEqual(expect.arrayContaining(['category_share:books', 'category_share:music']));
+    expect(features.categories).toEqual(expect.arrayContaining(['category_share:books', 'category_share:music', 'category_share:games']));
     expect(features.traits).toEqual(expect.arrayContaining(['trait:city', 'trait:age']));
   });
 });

@@ -172,6 +172,13 @@ describe.each(backends)('segments and tags API on $name', (backend) => {
     expect((await profileOf('dee')).tags).toEqual(expect.arrayContaining(['age group:25-34', 'preferred category:music']));
     const changes = (await admin('GET', `/api/membership-changes?profile=${(await profileOf('dee')).id}&limit=1000`)).json() as { changes: Array<{ change: string; value: string | null; cause: string }> };
     expect(changes.changes.filter((c) => c.cause === 'event').map((c) => `${c.change}:${c.value}`)).toEqual(expect.arrayContaining(['exit:18-24', 'enter:25-34', 'exit:books', 'enter:music']));
+    // Segment's orders list their products: a top tag can read a field of each element.
+    await t.send('/v1/batch', { batch: [{ ...order('cai', 2, 90), properties: { total: 90, products: [{ category: 'toys' }, { category: 'toys' }, { category: 'games' }] } }] });
+    await t.drain();
+    const byProduct = await admin('POST', '/api/tags', { name: 'product category', definition: { kind: 'top', event: 'Order Completed', property: 'products.category' } });
+    expect(byProduct.statusCode, byProduct.body).toBe(201);
+    expect((await profileOf('cai')).tags).toContain('product category:toys');
+    expect((await profileOf('dee')).tags.some((x) => x.startsWith('product category:'))).toBe(false);
     // Manual tagging of a computed tag is refused.
     const computedId = (ageGroup.json() as { id: string }).id;
     expect((await admin('POST', `/api/tags/${computedId}/profiles`, { profileIds: [(await profileOf('dee')).id] })).statusCode).toBe(409);

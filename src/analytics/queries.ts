@@ -15,6 +15,17 @@ const DAY = 86_400_000;
 /** What an order is worth: Segment's spec names total, revenue or value. */
 const AMOUNT = sql`coalesce(custodian_number(e.properties -> 'total'), custodian_number(e.properties -> 'revenue'), custodian_number(e.properties -> 'value'), 0)`;
 
+/**
+ * The categories an order is in: its own `category`, and each of its
+ * products' (Segment's Order Completed carries `products: [{category}]`).
+ * An order in a category twice counts once there.
+ */
+const ORDER_CATEGORIES = sql`cross join lateral (
+  select e.properties ->> 'category' as category
+  union
+  select item ->> 'category' from jsonb_array_elements(case when jsonb_typeof(e.properties -> 'products') = 'array' then e.properties -> 'products' else '[]'::jsonb end) as item
+) c`;
+
 async function* livePages(db: Kysely<Schema>, workspaceId: string): AsyncGenerator<Array<{ id: string; created_at: Date }>> {
   let after: string | null = null;
   for (;;) {
@@ -138,8 +149,9 @@ export async function loadFeatures(db: Kysely<Schema>, workspaceId: string, feat
       categories.length === 0
         ? Promise.resolve({ rows: [] as Array<{ profile_id: string; category: string; n: string | number }> })
         : sql<{ profile_id: string; category: string; n: string | number }>`
-          select e.profile_id, e.properties ->> 'category' as category, count(*) as n
-          from events e where e.workspace_id = ${workspaceId} and e.event = 'Order Completed' and e.profile_id = any(${pageIds}::uuid[]) and e.properties ->> 'category' = any(${categories}::text[])
+          select e.profile_id, c.category, count(distinct e.message_id) as n
+          from events e ${ORDER_CATEGORIES}
+          where e.workspace_id = ${workspaceId} and e.event = 'Order Completed' and e.profile_id = any(${pageIds}::uuid[]) and c.category = any(${categories}::text[])
           group by 1, 2`.execute(db),
       sources.length === 0
         ? Promise.resolve({ rows: [] as Array<{ profile_id: string; source: string; n: string | number }> })
@@ -234,7 +246,7 @@ function traitColumn(name: string, values: unknown[]): FeatureColumn {
 /** The features a workspace can use: behaviour, its order categories and sources, and the traits its profiles have. */
 export async function availableFeatures(db: Kysely<Schema>, workspaceId: string): Promise<{ behaviour: string[]; categories: string[]; sources: string[]; traits: string[] }> {
   const [categories, sources, traits] = await Promise.all([
-    sql<{ category: string }>`select e.properties ->> 'category' as category from events e where e.workspace_id = ${workspaceId} and e.event = 'Order Completed' and e.properties ? 'category' group by 1 order by count(*) desc limit 20`.execute(db),
+    sql<{ category: string }>`select c.category from events e ${ORDER_CATEGORIES} where e.workspace_id = ${workspaceId} and e.event = 'Order Completed' and c.category is not null and c.category <> '' group by 1 order by count(*) desc limit 20`.execute(db),
     sql<{ name: string }>`select coalesce(s.name, e.source_id) as name from events e left join sources s on s.workspace_id = e.workspace_id and s.id = e.source_id where e.workspace_id = ${workspaceId} group by 1 order by count(*) desc limit 10`.execute(db),
     // A sample is enough to list the trait keys in use.
     sql<{ key: string }>`select k as key from (select p.traits from profiles p where p.workspace_id = ${workspaceId} and p.merged_into is null limit 5000) x, jsonb_object_keys(x.traits) k group by k order by count(*) desc limit 50`.execute(db),

@@ -31,7 +31,7 @@ export const TagDefinitionSchema = Type.Union(
       {
         kind: Type.Literal('top'),
         event: Name,
-        property: Type.String({ minLength: 1, maxLength: 200, description: 'an event property, or $source for the source the events came from' }),
+        property: Type.String({ minLength: 1, maxLength: 200, description: 'an event property; list.field for a field of each element of a list property (products.category); or $source for the source the events came from' }),
         within: Type.Optional(DurationSchema),
         where: Type.Optional(Type.Array(PropertyFilterSchema, { maxItems: 20 })),
       },
@@ -90,7 +90,16 @@ export function tagValuesQuery(definition: Exclude<TagDefinition, { kind: 'manua
       return sql`select p.id, case ${choose} end as value from profiles p where ${liveProfiles(ctx)} and (${any})`;
     }
     case 'top': {
-      const value = definition.property === '$source' ? sql`coalesce(s.name, e.source_id)` : sql`(e.properties ->> ${definition.property})`;
+      // `products.category` reads each element of a list property (Segment's orders carry their products so).
+      const dot = definition.property.indexOf('.');
+      const list = definition.property !== '$source' && dot > 0 ? { array: definition.property.slice(0, dot), field: definition.property.slice(dot + 1) } : null;
+      const value =
+        definition.property === '$source' ? sql`coalesce(s.name, e.source_id)`
+        : list ? sql`(item ->> ${list.field})`
+        : sql`(e.properties ->> ${definition.property})`;
+      const items = list
+        ? sql`cross join lateral jsonb_array_elements(case when jsonb_typeof(e.properties -> ${list.array}) = 'array' then e.properties -> ${list.array} else '[]'::jsonb end) as item`
+        : sql``;
       const filters: Array<RawBuilder<SqlBool>> = [sql<SqlBool>`e.workspace_id = ${ctx.workspaceId}`, sql<SqlBool>`e.event = ${definition.event}`];
       if (ctx.profileIds) filters.push(sql<SqlBool>`e.profile_id = any(${[...ctx.profileIds]}::uuid[])`);
       if (definition.within) filters.push(sql<SqlBool>`e.timestamp >= ${durationAgo(definition.within, ctx.now)}`);
@@ -102,6 +111,7 @@ export function tagValuesQuery(definition: Exclude<TagDefinition, { kind: 'manua
           from events e
           join profiles p on p.workspace_id = e.workspace_id and p.id = e.profile_id and p.merged_into is null
           left join sources s on s.workspace_id = e.workspace_id and s.id = e.source_id
+          ${items}
           where ${sql.join(filters, sql` and `)}
         ) v
         where v.value is not null and v.value <> ''

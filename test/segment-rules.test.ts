@@ -1,4 +1,4 @@
-import { seededRandom } from '../src/analytics/random.js';
+import { Rng } from '../src/cli/demo-data.js';
 import { Value } from '@sinclair/typebox/value';
 import fc from 'fast-check';
 import type { Kysely } from 'kysely';
@@ -51,20 +51,7 @@ const FC_SEED = Number(process.env.SEGMENT_RULES_SEED ?? 424242);
 
 // ------------------------------------------------------------------ a seeded synthetic workspace
 
-class Random {
-  readonly next: () => number;
-  constructor(seed: number) {
-    this.next = seededRandom(seed);
-  }
-  int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1));
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)]!;
-  }
+class Random extends Rng {
   /** 0.5-steps, so sums and averages are exact in binary floating point on every engine */
   halves(max: number): number {
     return this.int(0, max * 2) / 2;

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Schema } from '../storage/schema.js';
 import { chooseK, describeClusters, silhouette, standardize, type ClusterDescription, type KChoice, type Matrix } from './kmeans.js';
 import { kmeansParallel } from './kmeans-parallel.js';
-import { availableFeatures, BEHAVIOUR_FEATURES, loadFeatures, loadRfmInputs, replaceScores, segmentMemberSet, type FeatureSet } from './queries.js';
+import { BEHAVIOUR_FEATURES, loadFeatures, loadRfmInputs, replaceScores, segmentMemberSet, type FeatureSet } from './queries.js';
 import { RFM_SEGMENT_NAMES_ZH, RFM_SEGMENTS, scoreRfm, summarizeRfm, type RfmSummary } from './rfm.js';
 import { accuracy, holdOutSplit, ruleText, trainTree, treeRules, type FeatureColumn, type TreeOptions } from './tree.js';
 
@@ -169,12 +169,12 @@ export interface ClusterReport {
   clusters: Array<ClusterDescription & { name: string }>;
 }
 
-async function checkFeatures(db: Kysely<Schema>, workspaceId: string, features: readonly string[]): Promise<void> {
-  const known = await availableFeatures(db, workspaceId);
+/** The names must be well formed; what a workspace holds is not asked here (listing it scans every order). */
+function checkFeatures(features: readonly string[]): void {
   const allowed = (f: string) =>
     (BEHAVIOUR_FEATURES as readonly string[]).includes(f) || (f.startsWith('category_share:') && f.length > 15) || (f.startsWith('source_share:') && f.length > 13) || (f.startsWith('trait:') && f.length > 6);
   const bad = features.find((f) => !allowed(f));
-  if (bad) throw new AnalyticsInputError('features', `${bad} is not a feature; use ${known.behaviour.join(', ')}, category_share:<category>, source_share:<source> or trait:<name>`);
+  if (bad) throw new AnalyticsInputError('features', `${bad} is not a feature; use ${BEHAVIOUR_FEATURES.join(', ')}, category_share:<category>, source_share:<source> or trait:<name>`);
   if (new Set(features).size !== features.length) throw new AnalyticsInputError('features', 'a feature is listed twice');
 }
 
@@ -187,7 +187,7 @@ function clusterName(c: ClusterDescription): string {
 /** k-means over standardized features; each profile gets the score `cluster` (value: index from 0, label: name). */
 export async function runClusters(db: Kysely<Schema>, workspaceId: string, params: ClusterParams, now = new Date(), onStarted?: (id: string) => void): Promise<{ runId: string; result: ClusterReport }> {
   const features = params.features ?? [...DEFAULT_CLUSTER_FEATURES];
-  await checkFeatures(db, workspaceId, features);
+  checkFeatures(features);
   return recorded(db, workspaceId, 'clusters', { ...params, features }, async (report) => {
     await report({ stage: 'load', done: 0 }, true);
     const set = await loadFeatures(db, workspaceId, features, now, (done) => void report({ stage: 'load', done }));
@@ -282,7 +282,7 @@ export interface TreeReport {
 
 /** A CART tree that explains a segment's membership (or a trait's value) from features, as readable rules. */
 export async function runTree(db: Kysely<Schema>, workspaceId: string, params: TreeParams, now = new Date(), onStarted?: (id: string) => void): Promise<{ runId: string; result: TreeReport }> {
-  await checkFeatures(db, workspaceId, params.features);
+  checkFeatures(params.features);
   if ('segment' in params.target) {
     const exists = await db.selectFrom('segments').select('id').where('workspace_id', '=', workspaceId).where('id', '=', params.target.segment).executeTakeFirst();
     if (!exists) throw new AnalyticsInputError('target.segment', `no segment ${params.target.segment}`);

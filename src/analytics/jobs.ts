@@ -13,7 +13,7 @@ import { accuracy, holdOutSplit, ruleText, trainTree, treeRules, type FeatureCol
  * so the API and the dashboard can show a run while it goes and after.
  */
 
-export type RunKind = 'rfm' | 'clusters' | 'tree';
+export type RunKind = 'rfm' | 'clusters' | 'tree' | 'clv' | 'model' | 'recommender' | 'feedback';
 
 export interface AnalyticsRun {
   id: string;
@@ -43,7 +43,7 @@ async function startRun(db: Kysely<Schema>, workspaceId: string, kind: RunKind, 
   return id;
 }
 
-function progressWriter(db: Kysely<Schema>, workspaceId: string, id: string) {
+export function progressWriter(db: Kysely<Schema>, workspaceId: string, id: string) {
   let last = 0;
   return async (progress: AnalyticsRun['progress'], force = false) => {
     // Progress is for people watching: a write a second is plenty.
@@ -73,7 +73,7 @@ async function finish(db: Kysely<Schema>, workspaceId: string, id: string, outco
  * Record a run, do it, and keep its outcome. `onStarted` hands out the run
  * id at once so an API call can answer 202 while a long run goes on.
  */
-async function recorded<T>(db: Kysely<Schema>, workspaceId: string, kind: RunKind, params: Record<string, unknown>, work: (report: ReturnType<typeof progressWriter>) => Promise<T>, onStarted?: (id: string) => void): Promise<{ runId: string; result: T }> {
+export async function recorded<T>(db: Kysely<Schema>, workspaceId: string, kind: RunKind, params: Record<string, unknown>, work: (report: ReturnType<typeof progressWriter>) => Promise<T>, onStarted?: (id: string) => void): Promise<{ runId: string; result: T }> {
   const id = await startRun(db, workspaceId, kind, params, new Date());
   onStarted?.(id);
   try {

@@ -26,6 +26,29 @@ const ORDER_CATEGORIES = sql`cross join lateral (
   select item ->> 'category' from jsonb_array_elements(case when jsonb_typeof(e.properties -> 'products') = 'array' then e.properties -> 'products' else '[]'::jsonb end) as item
 ) c`;
 
+/**
+ * CTEs `orders`, `refunds` and `kept` for a page of profiles: kept are the
+ * completed orders not fully refunded (an Order Refunded with the same
+ * order_id and at least its amount undoes the purchase).
+ */
+function keptOrders(workspaceId: string, pageIds: readonly string[]) {
+  return sql`orders as (
+      select e.profile_id, coalesce(e.properties ->> 'order_id', e.message_id) as order_key, e.timestamp, ${AMOUNT} as amount
+      from events e
+      where e.workspace_id = ${workspaceId} and e.event = 'Order Completed' and e.profile_id = any(${pageIds}::uuid[])),
+    refunds as (
+      select e.profile_id, e.properties ->> 'order_id' as order_key, ${AMOUNT} as amount
+      from events e
+      where e.workspace_id = ${workspaceId} and e.event = 'Order Refunded' and e.profile_id = any(${pageIds}::uuid[])),
+    refunded_orders as (
+      select profile_id, order_key, sum(amount) as amount from refunds where order_key is not null group by profile_id, order_key),
+    kept as (
+      select o.profile_id, o.timestamp, o.amount from orders o
+      left join refunded_orders r on r.profile_id = o.profile_id and r.order_key = o.order_key
+      where r.amount is null or r.amount <= 0 or r.amount < o.amount)`;
+}
+
+/** Live profiles a page at a time. */
 async function* livePages(db: Kysely<Schema>, workspaceId: string): AsyncGenerator<Array<{ id: string; created_at: Date }>> {
   let after: string | null = null;
   for (;;) {
@@ -52,20 +75,7 @@ export async function loadRfmInputs(db: Kysely<Schema>, workspaceId: string, now
   for await (const page of livePages(db, workspaceId)) {
     const pageIds = page.map((p) => p.id);
     const { rows } = await sql<{ profile_id: string; last_at: Date | null; orders: string | number; net: number | null }>`
-      with orders as (
-        select e.profile_id, coalesce(e.properties ->> 'order_id', e.message_id) as order_key, e.timestamp, ${AMOUNT} as amount
-        from events e
-        where e.workspace_id = ${workspaceId} and e.event = 'Order Completed' and e.profile_id = any(${pageIds}::uuid[])),
-      refunds as (
-        select e.profile_id, e.properties ->> 'order_id' as order_key, ${AMOUNT} as amount
-        from events e
-        where e.workspace_id = ${workspaceId} and e.event = 'Order Refunded' and e.profile_id = any(${pageIds}::uuid[])),
-      refunded_orders as (
-        select profile_id, order_key, sum(amount) as amount from refunds where order_key is not null group by profile_id, order_key),
-      kept as (
-        select o.profile_id, o.timestamp, o.amount from orders o
-        left join refunded_orders r on r.profile_id = o.profile_id and r.order_key = o.order_key
-        where r.amount is null or r.amount <= 0 or r.amount < o.amount),
+      with ${keptOrders(workspaceId, pageIds)},
       refund_totals as (select profile_id, sum(amount) as amount from refunds group by profile_id),
       order_totals as (select profile_id, sum(amount) as amount from orders group by profile_id)
       select k.profile_id, max(k.timestamp) as last_at, count(*) as orders,
@@ -110,12 +120,18 @@ export async function replaceScores(db: Kysely<Schema>, workspaceId: string, nam
 }
 
 /** Behavioural features every workspace has; traits named `trait:<name>` come on top. */
-export const BEHAVIOUR_FEATURES = ['recency_days', 'frequency', 'monetary', 'avg_order_value', 'orders_90d', 'tenure_days', 'events_30d', 'active_days_90d'] as const;
+export const BEHAVIOUR_FEATURES = ['recency_days', 'frequency', 'monetary', 'avg_order_value', 'orders_90d', 'tenure_days', 'events_30d', 'active_days_90d', 'nps_last', 'csat_avg', 'support_contacts_90d'] as const;
+
+/** Events that count as a customer contacting support (tickets, complaints, calls). */
+export const SUPPORT_EVENTS = ['Ticket Created', 'Complaint Submitted', 'Support Contacted'] as const;
+const FEEDBACK_FEATURES: readonly string[] = ['nps_last', 'csat_avg', 'support_contacts_90d'];
 export type BehaviourFeature = (typeof BEHAVIOUR_FEATURES)[number];
 
 export interface FeatureSet {
   profileIds: string[];
   columns: FeatureColumn[];
+  /** 1 where the profile had done anything by `now`: who existed in a snapshot of the past */
+  seen: Uint8Array;
 }
 
 /**
@@ -124,6 +140,8 @@ export interface FeatureSet {
  * orders in a category, `source_share:<s>` the share of its events from a
  * source; `trait:<name>` reads a trait, numeric when every value present is
  * a number, otherwise categorical (top 30 values, the rest as "other").
+ * Everything is as of `now`: later events and profiles are not seen, so a
+ * model can be trained on a snapshot of the past and checked on what followed.
  */
 export async function loadFeatures(db: Kysely<Schema>, workspaceId: string, features: readonly string[], now: Date, onProgress?: (done: number) => void): Promise<FeatureSet> {
   const traits = features.filter((f) => f.startsWith('trait:')).map((f) => f.slice(6));
@@ -134,31 +152,33 @@ export async function loadFeatures(db: Kysely<Schema>, workspaceId: string, feat
   const traitValues = new Map<string, unknown[]>(traits.map((t) => [t, []]));
   const since90 = new Date(now.getTime() - 90 * DAY);
   const since30 = new Date(now.getTime() - 30 * DAY);
+  const wantsFeedback = features.some((f) => FEEDBACK_FEATURES.includes(f));
+  const seen: number[] = [];
   for await (const page of livePages(db, workspaceId)) {
     const pageIds = page.map((p) => p.id);
-    const [orders, activity, cats, srcs, traitRows] = await Promise.all([
+    const [orders, activity, cats, srcs, traitRows, feedback] = await Promise.all([
       sql<{ profile_id: string; last_at: Date; orders: string | number; revenue: number; orders_90d: string | number }>`
         select e.profile_id, max(e.timestamp) as last_at, count(*) as orders, sum(${AMOUNT}) as revenue, count(*) filter (where e.timestamp >= ${since90}) as orders_90d
-        from events e where e.workspace_id = ${workspaceId} and e.event = 'Order Completed' and e.profile_id = any(${pageIds}::uuid[])
+        from events e where e.workspace_id = ${workspaceId} and e.event = 'Order Completed' and e.timestamp <= ${now} and e.profile_id = any(${pageIds}::uuid[])
         group by e.profile_id`.execute(db),
-      sql<{ profile_id: string; events_30d: string | number; active_days_90d: string | number; total: string | number }>`
-        select e.profile_id, count(*) filter (where e.timestamp >= ${since30}) as events_30d,
+      sql<{ profile_id: string; events_30d: string | number; active_days_90d: string | number; total: string | number; first_at: Date }>`
+        select e.profile_id, min(e.timestamp) as first_at, count(*) filter (where e.timestamp >= ${since30}) as events_30d,
           count(distinct date_trunc('day', e.timestamp)) filter (where e.timestamp >= ${since90}) as active_days_90d, count(*) as total
-        from events e where e.workspace_id = ${workspaceId} and e.profile_id = any(${pageIds}::uuid[])
+        from events e where e.workspace_id = ${workspaceId} and e.timestamp <= ${now} and e.profile_id = any(${pageIds}::uuid[])
         group by e.profile_id`.execute(db),
       categories.length === 0
         ? Promise.resolve({ rows: [] as Array<{ profile_id: string; category: string; n: string | number }> })
         : sql<{ profile_id: string; category: string; n: string | number }>`
           select e.profile_id, c.category, count(distinct e.message_id) as n
           from events e ${ORDER_CATEGORIES}
-          where e.workspace_id = ${workspaceId} and e.event = 'Order Completed' and e.profile_id = any(${pageIds}::uuid[]) and c.category = any(${categories}::text[])
+          where e.workspace_id = ${workspaceId} and e.event = 'Order Completed' and e.timestamp <= ${now} and e.profile_id = any(${pageIds}::uuid[]) and c.category = any(${categories}::text[])
           group by 1, 2`.execute(db),
       sources.length === 0
         ? Promise.resolve({ rows: [] as Array<{ profile_id: string; source: string; n: string | number }> })
         : sql<{ profile_id: string; source: string; n: string | number }>`
           select e.profile_id, coalesce(s.name, e.source_id) as source, count(*) as n
           from events e left join sources s on s.workspace_id = e.workspace_id and s.id = e.source_id
-          where e.workspace_id = ${workspaceId} and e.profile_id = any(${pageIds}::uuid[]) and coalesce(s.name, e.source_id) = any(${sources}::text[])
+          where e.workspace_id = ${workspaceId} and e.timestamp <= ${now} and e.profile_id = any(${pageIds}::uuid[]) and coalesce(s.name, e.source_id) = any(${sources}::text[])
           group by 1, 2`.execute(db),
       traits.length === 0
         ? Promise.resolve([] as Array<{ id: string; values: unknown[] }>)
@@ -168,7 +188,18 @@ export async function loadFeatures(db: Kysely<Schema>, workspaceId: string, feat
             .where('p.workspace_id', '=', workspaceId)
             .where('p.id', 'in', pageIds)
             .execute(),
+      !wantsFeedback
+        ? Promise.resolve({ rows: [] as Array<{ profile_id: string; nps_last: number | null; csat_avg: number | null; support_90d: string | number }> })
+        : sql<{ profile_id: string; nps_last: number | null; csat_avg: number | null; support_90d: string | number }>`
+          select e.profile_id,
+            (array_agg(custodian_number(e.properties -> 'nps') order by e.timestamp desc) filter (where e.event = 'Survey Responded' and custodian_number(e.properties -> 'nps') is not null))[1] as nps_last,
+            avg(custodian_number(e.properties -> 'csat')) filter (where e.event = 'Survey Responded') as csat_avg,
+            count(*) filter (where e.event = any(${[...SUPPORT_EVENTS]}::text[]) and e.timestamp >= ${since90}) as support_90d
+          from events e
+          where e.workspace_id = ${workspaceId} and e.timestamp <= ${now} and e.profile_id = any(${pageIds}::uuid[]) and e.event = any(${['Survey Responded', ...SUPPORT_EVENTS]}::text[])
+          group by e.profile_id`.execute(db),
     ]);
+    const f = new Map(feedback.rows.map((r) => [r.profile_id, r]));
     const o = new Map(orders.rows.map((r) => [r.profile_id, r]));
     const a = new Map(activity.rows.map((r) => [r.profile_id, r]));
     const c = new Map<string, Map<string, number>>();
@@ -182,11 +213,15 @@ export async function loadFeatures(db: Kysely<Schema>, workspaceId: string, feat
       const act = a.get(p.id);
       const orderCount = Number(ord?.orders ?? 0);
       const eventCount = Number(act?.total ?? 0);
+      seen.push(eventCount > 0 ? 1 : 0);
       for (const [name, column] of numeric) {
         let v: number;
         if (name.startsWith('category_share:')) v = orderCount > 0 ? (c.get(p.id)?.get(name.slice(15)) ?? 0) / orderCount : 0;
         else if (name.startsWith('source_share:')) v = eventCount > 0 ? (s.get(p.id)?.get(name.slice(13)) ?? 0) / eventCount : 0;
-        else v = behaviour(name as BehaviourFeature, { ord, act, orderCount, createdAt: p.created_at, now });
+        else if (name === 'nps_last') v = f.get(p.id)?.nps_last ?? Number.NaN;
+        else if (name === 'csat_avg') v = f.get(p.id)?.csat_avg ?? Number.NaN;
+        else if (name === 'support_contacts_90d') v = Number(f.get(p.id)?.support_90d ?? 0);
+        else v = behaviour(name as Exclude<BehaviourFeature, 'nps_last' | 'csat_avg' | 'support_contacts_90d'>, { ord, act, orderCount, firstSeen: act?.first_at ?? p.created_at, now });
         column.push(v);
       }
       const values = t.get(p.id) ?? [];
@@ -199,17 +234,17 @@ export async function loadFeatures(db: Kysely<Schema>, workspaceId: string, feat
     if (f.startsWith('trait:')) columns.push(traitColumn(f, traitValues.get(f.slice(6))!));
     else columns.push({ name: f, kind: 'numeric', values: Float64Array.from(numeric.get(f)!) });
   }
-  return { profileIds: ids, columns };
+  return { profileIds: ids, columns, seen: Uint8Array.from(seen) };
 }
 
 function behaviour(
-  name: BehaviourFeature,
-  x: { ord: { last_at: Date; revenue: number; orders_90d: string | number } | undefined; act: { events_30d: string | number; active_days_90d: string | number } | undefined; orderCount: number; createdAt: Date; now: Date },
+  name: Exclude<BehaviourFeature, 'nps_last' | 'csat_avg' | 'support_contacts_90d'>,
+  x: { ord: { last_at: Date; revenue: number; orders_90d: string | number } | undefined; act: { events_30d: string | number; active_days_90d: string | number } | undefined; orderCount: number; firstSeen: Date; now: Date },
 ): number {
   switch (name) {
     case 'recency_days':
       // Never ordered: as far back as the profile goes, so "long ago" and "never" sit together.
-      return Math.max(0, (x.now.getTime() - (x.ord?.last_at ?? x.createdAt).getTime()) / DAY);
+      return Math.max(0, (x.now.getTime() - (x.ord?.last_at ?? x.firstSeen).getTime()) / DAY);
     case 'frequency':
       return x.orderCount;
     case 'monetary':
@@ -219,7 +254,8 @@ function behaviour(
     case 'orders_90d':
       return Number(x.ord?.orders_90d ?? 0);
     case 'tenure_days':
-      return Math.max(0, (x.now.getTime() - x.createdAt.getTime()) / DAY);
+      // From the first thing the profile did, not when the row was made: imported history is older than the import.
+      return Math.max(0, (x.now.getTime() - x.firstSeen.getTime()) / DAY);
     case 'events_30d':
       return Number(x.act?.events_30d ?? 0);
     case 'active_days_90d':
@@ -263,4 +299,143 @@ export async function availableFeatures(db: Kysely<Schema>, workspaceId: string)
 export async function segmentMemberSet(db: Kysely<Schema>, workspaceId: string, segmentId: string): Promise<Set<string>> {
   const rows = await db.selectFrom('segment_members').select('profile_id').where('workspace_id', '=', workspaceId).where('segment_id', '=', segmentId).execute();
   return new Set(rows.map((r) => r.profile_id));
+}
+
+/** Every kept order (see keptOrders) up to `until`, as parallel arrays: whose (index into profileIds), when (days since 1970, fractional), how much. */
+export interface OrderHistory {
+  profileIds: string[];
+  customer: Int32Array;
+  day: Float64Array;
+  amount: Float64Array;
+}
+
+export async function loadOrders(db: Kysely<Schema>, workspaceId: string, until: Date, onProgress?: (done: number) => void): Promise<OrderHistory> {
+  const profileIds: string[] = [];
+  const customer: number[] = [];
+  const day: number[] = [];
+  const amount: number[] = [];
+  let seen = 0;
+  for await (const page of livePages(db, workspaceId)) {
+    const pageIds = page.map((p) => p.id);
+    const { rows } = await sql<{ profile_id: string; timestamp: Date; amount: number }>`
+      with ${keptOrders(workspaceId, pageIds)}
+      select profile_id, timestamp, amount from kept where timestamp <= ${until} order by profile_id, timestamp`.execute(db);
+    let last = '';
+    for (const r of rows) {
+      if (r.profile_id !== last) (profileIds.push(r.profile_id), (last = r.profile_id));
+      customer.push(profileIds.length - 1);
+      day.push(r.timestamp.getTime() / DAY);
+      amount.push(Number(r.amount));
+    }
+    seen += page.length;
+    onProgress?.(seen);
+  }
+  return { profileIds, customer: Int32Array.from(customer), day: Float64Array.from(day), amount: Float64Array.from(amount) };
+}
+
+/** The profiles among `profileIds` that did `event` in (from, to]: a model's label for "did it happen in the next N days". */
+export async function profilesWithEvent(db: Kysely<Schema>, workspaceId: string, profileIds: readonly string[], event: string, from: Date, to: Date): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (let i = 0; i < profileIds.length; i += PAGE) {
+    const page = profileIds.slice(i, i + PAGE);
+    const { rows } = await sql<{ profile_id: string }>`
+      select distinct e.profile_id from events e
+      where e.workspace_id = ${workspaceId} and e.event = ${event} and e.timestamp > ${from} and e.timestamp <= ${to} and e.profile_id = any(${page}::uuid[])`.execute(db);
+    for (const r of rows) found.add(r.profile_id);
+  }
+  return found;
+}
+
+/** What a basket holds: product names (else ids or SKUs), or the categories of the order and its products. */
+export type BasketLevel = 'item' | 'category';
+
+export interface BasketHistory {
+  profileIds: string[];
+  /** per basket, in profile then time order */
+  customer: Int32Array;
+  day: Float64Array;
+  baskets: string[][];
+}
+
+/** An order event's (alias e) distinct items or categories, as a text[]. */
+function basketItems(level: BasketLevel) {
+  const products = sql`jsonb_array_elements(case when jsonb_typeof(e.properties -> 'products') = 'array' then e.properties -> 'products' else '[]'::jsonb end)`;
+  return level === 'category'
+    ? sql`array(select distinct x from unnest(array[e.properties ->> 'category'] || array(select item ->> 'category' from ${products} as item)) as x where x is not null and x <> '')`
+    : sql`array(select distinct x from (select coalesce(item ->> 'name', item ->> 'product_id', item ->> 'sku') as x from ${products} as item) i where x is not null and x <> '')`;
+}
+
+/** Everything one profile has ordered, ever: what a recommendation must not offer again. */
+export async function loadProfileItems(db: Kysely<Schema>, workspaceId: string, profileId: string, level: BasketLevel): Promise<string[]> {
+  const { rows } = await sql<{ item: string }>`
+    select distinct unnest(${basketItems(level)}) as item from events e
+    where e.workspace_id = ${workspaceId} and e.event = 'Order Completed' and e.profile_id = ${profileId}::uuid`.execute(db);
+  return rows.map((r) => r.item);
+}
+
+/** The profile an id names now: itself, or the one it was merged into. Null when the workspace has no such profile. */
+export async function currentProfileId(db: Kysely<Schema>, workspaceId: string, profileId: string): Promise<string | null> {
+  let id = profileId;
+  // Merges chain (a into b, b into c); a few hops at most in practice.
+  for (let hop = 0; hop < 20; hop++) {
+    const row = await db.selectFrom('profiles').select(['id', 'merged_into']).where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst();
+    if (!row) return null;
+    if (row.merged_into === null) return row.id;
+    id = row.merged_into;
+  }
+  return null;
+}
+
+/** The workspace's order baskets since `since`, a page of profiles at a time. Orders with nothing named in them are left out. */
+export async function loadBaskets(db: Kysely<Schema>, workspaceId: string, since: Date, level: BasketLevel): Promise<BasketHistory> {
+  const profileIds: string[] = [];
+  const customer: number[] = [];
+  const day: number[] = [];
+  const baskets: string[][] = [];
+  const items = basketItems(level);
+  for await (const page of livePages(db, workspaceId)) {
+    const pageIds = page.map((p) => p.id);
+    const { rows } = await sql<{ profile_id: string; timestamp: Date; items: string[] }>`
+      select e.profile_id, e.timestamp, ${items} as items from events e
+      where e.workspace_id = ${workspaceId} and e.event = 'Order Completed' and e.timestamp >= ${since} and e.profile_id = any(${pageIds}::uuid[])
+      order by e.profile_id, e.timestamp`.execute(db);
+    let last = '';
+    for (const r of rows) {
+      if (r.items.length === 0) continue;
+      if (r.profile_id !== last) (profileIds.push(r.profile_id), (last = r.profile_id));
+      customer.push(profileIds.length - 1);
+      day.push(r.timestamp.getTime() / DAY);
+      baskets.push(r.items);
+    }
+  }
+  return { profileIds, customer: Int32Array.from(customer), day: Float64Array.from(day), baskets };
+}
+
+/** One piece of feedback: a survey answer or unprompted feedback, with its text and scores when given. */
+export interface FeedbackRow {
+  profileId: string;
+  at: Date;
+  event: string;
+  text: string | null;
+  nps: number | null;
+  csat: number | null;
+  /** the sender's own classification (Feedback Submitted's feedback_type), when given */
+  type: string | null;
+}
+
+export const FEEDBACK_EVENTS = ['Survey Responded', 'Feedback Submitted'] as const;
+
+/** Feedback in (from, to], newest first, at most `limit` pieces. */
+export async function loadFeedback(db: Kysely<Schema>, workspaceId: string, from: Date, to: Date, limit: number): Promise<FeedbackRow[]> {
+  const { rows } = await sql<{ profile_id: string; timestamp: Date; event: string; text: string | null; nps: number | null; csat: number | null; type: string | null }>`
+    select e.profile_id, e.timestamp, e.event,
+      coalesce(e.properties ->> 'comment', e.properties ->> 'text', e.properties ->> 'feedback') as text,
+      custodian_number(e.properties -> 'nps') as nps,
+      coalesce(custodian_number(e.properties -> 'csat'), case when e.event = 'Feedback Submitted' then custodian_number(e.properties -> 'rating') end) as csat,
+      e.properties ->> 'feedback_type' as type
+    from events e join profiles p on p.workspace_id = e.workspace_id and p.id = e.profile_id and p.merged_into is null
+    where e.workspace_id = ${workspaceId} and e.event = any(${[...FEEDBACK_EVENTS]}::text[]) and e.timestamp > ${from} and e.timestamp <= ${to}
+    order by e.timestamp desc
+    limit ${limit}`.execute(db);
+  return rows.map((r) => ({ profileId: r.profile_id, at: r.timestamp, event: r.event, text: r.text, nps: r.nps === null ? null : Number(r.nps), csat: r.csat === null ? null : Number(r.csat), type: r.type }));
 }

@@ -9,6 +9,7 @@
 // long. The live heap stays far below it. npm start and npm run custodian pass both.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { lastFullMonth } from '../analytics/report-data.js';
 import { MasterKeyError } from '../privacy/crypto.js';
 import { DataDirInUseError } from '../storage/data-dir-lock.js';
 import { CliError, ConfigError, loadConfig } from './config.js';
@@ -16,6 +17,7 @@ import { demoCommand } from './demo.js';
 import { exportProfiles } from './export.js';
 import { importFile } from './import.js';
 import { qualityCommand } from './quality.js';
+import { reportCommand, reportOptions } from './report.js';
 import { resolveCommand } from './resolve.js';
 import { runWorker, serve } from './serve.js';
 
@@ -32,6 +34,8 @@ usage:
   custodian quality [--format table|json] [--data DIR] [--database-url URL]
   custodian resolve [--full] [--refit] [--data DIR] [--database-url URL]
                    probabilistic matching: merge likely duplicates, queue uncertain pairs for review
+  custodian report [--month YYYY-MM] [-o FILE] [--format html|csv] [--lang en|zh-CN] [--data DIR] [--database-url URL]
+                   the monthly management report (default: last month; format from the file name, else html)
 
 environment: PORT, CUSTODIAN_DATA, DATABASE_URL, CUSTODIAN_WRITE_KEY, CUSTODIAN_ADMIN_TOKEN,
              CUSTODIAN_MASTER_KEY, CUSTODIAN_ID_BLOCKLIST (comma-separated), HOST, LOG_LEVEL,
@@ -73,6 +77,8 @@ async function main(argv: string[]): Promise<void> {
       full: { type: 'boolean' },
       refit: { type: 'boolean' },
       'no-resolve': { type: 'boolean' },
+      month: { type: 'string' },
+      lang: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -115,6 +121,8 @@ async function main(argv: string[]): Promise<void> {
       if (format !== 'table' && format !== 'json') throw new ConfigError(`--format ${format} is not supported for quality: use table or json`);
       return qualityCommand(config, format);
     }
+    case 'report':
+      return reportCommand(config, reportOptions(values, lastFullMonth()));
     default:
       throw new ConfigError(`unknown command ${command}\n\n${USAGE}`);
   }

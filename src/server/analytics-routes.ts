@@ -1,7 +1,11 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { AnalyticsInputError, getRun, latestRun, listRuns, runClusters, runRfm, runTree, type AnalyticsRun, type ClusterParams, type TreeParams } from '../analytics/jobs.js';
+import { runClv, type ClvParams } from '../analytics/clv-run.js';
+import { createModel, deleteModel, getModel, listModels, trainModel, type ModelDefinition } from '../analytics/model-training.js';
+import { runFeedback, type FeedbackParams } from '../analytics/feedback-run.js';
 import { availableFeatures } from '../analytics/queries.js';
+import { findAssociationRules, latestRecommender, recommendFor, runRecommender, type RecommenderParams, type RulesQuery } from '../analytics/recommender-run.js';
 import { refreshWorkspace } from '../segments/membership.js';
 import type { Database } from '../storage/database.js';
 import type { Authenticator } from './auth.js';
@@ -29,10 +33,12 @@ const RfmReport = Type.Object({
   grid: Type.Array(Type.Array(Type.Integer()), { description: 'grid[r-1][f-1]: customers with that recency and frequency score' }),
   cuts: Type.Object({ recency: Type.Array(Type.Number()), frequency: Type.Array(Type.Number()), monetary: Type.Array(Type.Number()) }, { description: 'quintile boundaries in days, orders and money' }),
 });
+const RUN_KINDS = ['rfm', 'clusters', 'tree', 'clv', 'model', 'recommender', 'feedback'] as const;
+const RunKind = Type.Union(RUN_KINDS.map((k) => Type.Literal(k)));
 const Progress = Type.Object({ stage: Type.Optional(Type.String()), done: Type.Optional(Type.Number()), total: Type.Optional(Type.Number()) });
 const Run = Type.Object({
   id: Type.String(),
-  kind: Type.Union([Type.Literal('rfm'), Type.Literal('clusters'), Type.Literal('tree')]),
+  kind: RunKind,
   status: Type.Union([Type.Literal('running'), Type.Literal('done'), Type.Literal('failed')]),
   params: Type.Record(Type.String(), Type.Unknown()),
   progress: Progress,
@@ -62,6 +68,11 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
    * segments that read them are refreshed when it ends.
    */
   async function start(reply: FastifyReply, workspaceId: string, kind: AnalyticsRun['kind'], wait: boolean, work: (onStarted: (id: string) => void) => Promise<{ runId: string }>) {
+    const { code, run } = await launch(workspaceId, kind, wait, work);
+    return reply.code(code).send(run);
+  }
+
+  async function launch(workspaceId: string, kind: AnalyticsRun['kind'], wait: boolean, work: (onStarted: (id: string) => void) => Promise<{ runId: string }>): Promise<{ code: 200 | 202; run: AnalyticsRun | null }> {
     const key = `${workspaceId}\u0000${kind}`;
     if (running.has(key)) throw new ApiError('CUSTODIAN_CONFLICT', `a ${kind} run is already going on in this workspace; poll GET /api/analytics/runs`, 'body');
     let started!: (id: string) => void;
@@ -76,7 +87,7 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
     // A run that failed for any other reason is recorded as failed: the answer shows it, with its error.
     if (wait) await job.catch((error: unknown) => (error instanceof AnalyticsInputError ? inputError(error) : undefined));
     const run = await getRun(db, workspaceId, first);
-    return reply.code(run?.status === 'running' ? 202 : 200).send(run);
+    return { code: run?.status === 'running' ? 202 : 200, run };
   }
 
   function inputError(error: unknown): never {
@@ -179,12 +190,262 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
     return start(reply, ws, 'tree', wait === true, (onStarted) => runTree(db, ws, params, new Date(), onStarted));
   });
 
+  // ------------------------------------------------------------ lifetime value
+
+  const ClvBody = Type.Object(
+    {
+      end: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'the last day of data used (UTC); default today' })),
+      holdoutDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 3650, description: 'days before end held out for the fit diagnostic; default a third of the history, at most 182; 0 for none' })),
+      horizonDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, default: 365, description: 'how far ahead CLV and expected purchases look' })),
+      discountRate: Type.Optional(Type.Number({ minimum: 0, maximum: 0.99, default: 0.1, description: 'yearly discount rate, applied monthly' })),
+      wait: Wait,
+    },
+    { additionalProperties: false },
+  );
+
+  app.get('/api/analytics/clv', {
+    schema: {
+      tags: ['analytics'],
+      summary: 'Customer lifetime value (BG/NBD + Gamma-Gamma): parameters, log-likelihood, hold-out diagnostic, CLV distribution (fitted now if never before)',
+      description: 'Each customer with an order gets the scores clv, p_alive and expected_purchases. See docs/clv.md.',
+      security,
+      response: { 200: Type.Unknown({ description: 'the CLV report: end, horizonDays, discountRate, customers, bgnbd {params, logLikelihood}, gammaGamma, summary, distribution, diagnostics' }), ...errors },
+    },
+  }, async (request) => {
+    const ws = request.caller.workspaceId;
+    const last = await latestRun(db, ws, 'clv');
+    if (last) return last.result;
+    const { result } = await runClv(db, ws, {}).catch(inputError);
+    await refreshWorkspace(db, ws, { now: new Date(), cause: 'refresh' });
+    return result;
+  });
+
+  app.post('/api/analytics/clv', {
+    schema: { tags: ['analytics'], summary: 'Fit lifetime value again now, with these settings (it also runs daily with the defaults)', security, body: Type.Optional(ClvBody), response: { 200: Run, 202: Run, ...errors } },
+  }, async (request, reply) => {
+    const { wait, ...params } = (request.body ?? {}) as ClvParams & { wait?: boolean };
+    const ws = request.caller.workspaceId;
+    return start(reply, ws, 'clv', wait === true, (onStarted) => runClv(db, ws, params, new Date(), onStarted));
+  });
+
+  // ------------------------------------------------------------ prediction models
+
+  const Days = Type.Integer({ minimum: 1, maximum: 730, description: 'the question looks this many days ahead' });
+  const Target = Type.Union([
+    Type.Object({ kind: Type.Literal('churn'), days: Days }, { additionalProperties: false, description: 'a customer (at least one order) buys nothing in the next N days' }),
+    Type.Object({ kind: Type.Literal('purchase'), days: Days }, { additionalProperties: false, description: 'a profile places an order in the next N days' }),
+    Type.Object({ kind: Type.Literal('event'), event: Type.String({ minLength: 1, maxLength: 200 }), days: Days }, { additionalProperties: false, description: 'a profile does this event in the next N days (e.g. a campaign response)' }),
+    Type.Object({ kind: Type.Literal('trait'), trait: Type.String({ minLength: 1, maxLength: 200 }), value: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false, description: 'a trait is true (or equals value), e.g. churned' }),
+    Type.Object({ kind: Type.Literal('segment'), segment: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false, description: 'a profile is in the segment' }),
+  ]);
+  const ModelDefinitionSchema = Type.Object({
+    name: Type.String({ pattern: '^[a-z][a-z0-9_]{0,62}$', description: 'also the score each profile gets, e.g. churn_risk' }),
+    target: Target,
+    features: Type.Optional(Type.Array(Feature, { minItems: 1, maxItems: 60 })),
+    algorithm: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('gbdt'), Type.Literal('logistic')], { default: 'auto', description: 'auto fits both and scores with the better hold-out AUC' })),
+  });
+  const ModelSchema = Type.Object({
+    id: Type.String(),
+    name: Type.String(),
+    definition: ModelDefinitionSchema,
+    status: Type.Union([Type.Literal('new'), Type.Literal('training'), Type.Literal('ready'), Type.Literal('failed')]),
+    report: Type.Unknown({ description: 'hold-out figures of the last training: validation (time or random), auc {logistic, gbdt}, chosen, calibration, importance, train/test sizes, scored' }),
+    error: Type.Union([Type.String(), Type.Null()]),
+    createdAt: Type.String({ format: 'date-time' }),
+    trainedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    scoredAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    run: Type.Optional(Run),
+  });
+  const ModelId = Type.Object({ id: Type.String({ format: 'uuid' }) });
+
+  async function modelOr404(workspaceId: string, id: string) {
+    const model = await getModel(db, workspaceId, id);
+    if (!model) throw new ApiError('CUSTODIAN_NOT_FOUND', `no model ${id}`, 'id');
+    return model;
+  }
+
+  app.post('/api/analytics/models', {
+    schema: {
+      tags: ['analytics'],
+      summary: 'Create a prediction model (churn, purchase propensity, event response, a trait or a segment) and train it; every profile in its population gets the score `name` (0–1)',
+      description: 'Questions about the next N days are validated on time: trained on the snapshot 2N days ago, checked on the snapshot N days ago against what happened since. See docs/models.md.',
+      security,
+      body: Type.Composite([ModelDefinitionSchema, Type.Object({ wait: Wait })], { additionalProperties: false }),
+      response: { 200: ModelSchema, 202: ModelSchema, ...errors },
+    },
+  }, async (request, reply) => {
+    const { wait, ...definition } = request.body as ModelDefinition & { wait?: boolean };
+    const ws = request.caller.workspaceId;
+    const model = await createModel(db, ws, definition).catch(inputError);
+    // A first training that the data cannot support leaves nothing behind when the caller waited for it: the answer says why.
+    const { code, run } = await launch(ws, 'model', wait === true, (onStarted) => trainModel(db, ws, model.id, new Date(), onStarted)).catch(async (error: unknown) => {
+      await deleteModel(db, ws, model.id);
+      throw error;
+    });
+    return reply.code(code).send({ ...(await modelOr404(ws, model.id)), ...(run ? { run } : {}) });
+  });
+
+  app.get('/api/analytics/models', {
+    schema: { tags: ['analytics'], summary: 'The workspace\'s prediction models', security, response: { 200: Type.Object({ models: Type.Array(ModelSchema) }), ...errors } },
+  }, async (request) => ({ models: await listModels(db, request.caller.workspaceId) }));
+
+  app.get('/api/analytics/models/:id', {
+    schema: { tags: ['analytics'], summary: 'One model: definition, status and the hold-out figures of its last training', security, params: ModelId, response: { 200: ModelSchema, ...errors } },
+  }, async (request) => modelOr404(request.caller.workspaceId, (request.params as { id: string }).id));
+
+  app.post('/api/analytics/models/:id/train', {
+    schema: {
+      tags: ['analytics'],
+      summary: 'Train the model again now and refresh its scores (models also retrain daily)',
+      security,
+      params: ModelId,
+      body: Type.Optional(Type.Object({ wait: Wait }, { additionalProperties: false })),
+      response: { 200: ModelSchema, 202: ModelSchema, ...errors },
+    },
+  }, async (request, reply) => {
+    const ws = request.caller.workspaceId;
+    const { id } = request.params as { id: string };
+    await modelOr404(ws, id);
+    const { code, run } = await launch(ws, 'model', (request.body as { wait?: boolean } | undefined)?.wait === true, (onStarted) => trainModel(db, ws, id, new Date(), onStarted));
+    return reply.code(code).send({ ...(await modelOr404(ws, id)), ...(run ? { run } : {}) });
+  });
+
+  app.delete('/api/analytics/models/:id', {
+    schema: { tags: ['analytics'], summary: 'Delete a model and the score it wrote', security, params: ModelId, response: { 204: Type.Null(), ...errors } },
+  }, async (request, reply) => {
+    const ws = request.caller.workspaceId;
+    const { id } = request.params as { id: string };
+    if (!(await deleteModel(db, ws, id))) throw new ApiError('CUSTODIAN_NOT_FOUND', `no model ${id}`, 'id');
+    await refreshWorkspace(db, ws, { now: new Date(), cause: 'refresh' });
+    return reply.code(204).send();
+  });
+
+  // ------------------------------------------------------------ association rules and recommendations
+
+  const Level = Type.Union([Type.Literal('item'), Type.Literal('category')], { default: 'item', description: 'baskets of products (name, else product_id or sku) or of categories' });
+
+  app.get('/api/analytics/association-rules', {
+    schema: {
+      tags: ['analytics'],
+      summary: 'Association rules (FP-growth) over order baskets: X ⇒ y with support, confidence, lift and conviction, by lift',
+      security,
+      querystring: Type.Object({
+        minSupport: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.01, description: 'share of baskets holding the whole rule' }),
+        minConfidence: Type.Number({ minimum: 0, maximum: 1, default: 0.3 }),
+        minLift: Type.Number({ minimum: 0, default: 1 }),
+        maxLength: Type.Integer({ minimum: 2, maximum: 10, default: 4, description: 'items in a rule, both sides' }),
+        level: Level,
+        sinceDays: Type.Integer({ minimum: 1, maximum: 3650, default: 365 }),
+        limit: Type.Integer({ minimum: 1, maximum: 5000, default: 100 }),
+      }),
+      response: {
+        200: Type.Object({
+          level: Type.String(),
+          since: Type.String({ format: 'date-time' }),
+          baskets: Type.Integer(),
+          items: Type.Integer(),
+          itemsets: Type.Integer(),
+          matched: Type.Integer({ description: 'rules that passed the thresholds; rules holds the first `limit`' }),
+          rules: Type.Array(Type.Object({ antecedent: Type.Array(Type.String()), consequent: Type.Array(Type.String()), support: Type.Number(), confidence: Type.Number(), lift: Type.Number(), conviction: Type.Union([Type.Number(), Type.Null()], { description: 'null when confidence is 1 (infinite)' }), count: Type.Integer() })),
+          tookMs: Type.Integer(),
+        }),
+        ...errors,
+      },
+    },
+  }, async (request) => findAssociationRules(db, request.caller.workspaceId, request.query as RulesQuery).catch(inputError));
+
+  app.get('/api/analytics/recommender', {
+    schema: {
+      tags: ['analytics'],
+      summary: 'The recommender: its size and offline evaluation (hit rate @10 on each customer\'s last order, against recommending the most popular items); trained now if never before',
+      security,
+      response: { 200: Type.Unknown({ description: 'level, since, customers, baskets, items, rules, evaluation {customers, hitRate, popularityHitRate, k, rules}' }), ...errors },
+    },
+  }, async (request) => {
+    const ws = request.caller.workspaceId;
+    const last = await latestRecommender(db, ws);
+    if (last) return { ...last.report, trainedAt: last.trainedAt.toISOString() };
+    const { result } = await runRecommender(db, ws, {}).catch(inputError);
+    return result;
+  });
+
+  app.post('/api/analytics/recommender', {
+    schema: {
+      tags: ['analytics'],
+      summary: 'Train the recommender again now (it also retrains daily)',
+      security,
+      body: Type.Optional(Type.Object({ level: Type.Optional(Level), sinceDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })), wait: Wait }, { additionalProperties: false })),
+      response: { 200: Run, 202: Run, ...errors },
+    },
+  }, async (request, reply) => {
+    const { wait, ...params } = (request.body ?? {}) as RecommenderParams & { wait?: boolean };
+    const ws = request.caller.workspaceId;
+    return start(reply, ws, 'recommender', wait === true, (onStarted) => runRecommender(db, ws, params, new Date(), onStarted));
+  });
+
+  app.get('/api/profiles/:id/recommendations', {
+    schema: {
+      tags: ['analytics'],
+      summary: 'Products to offer one profile: from rules matching what it bought and items bought together, never what it owns, topped up with the most popular',
+      security,
+      params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+      querystring: Type.Object({ k: Type.Integer({ minimum: 1, maximum: 100, default: 10 }) }),
+      response: {
+        200: Type.Object({
+          profileId: Type.String({ description: 'the profile answered for (a merged-away id answers for the profile it became)' }),
+          level: Type.String(),
+          owned: Type.Integer(),
+          recommendations: Type.Array(Type.Object({ item: Type.String(), score: Type.Number(), reason: Type.Union([Type.Literal('rule'), Type.Literal('co-purchase'), Type.Literal('popular')]) })),
+        }),
+        ...errors,
+      },
+    },
+  }, async (request) => {
+    const { id } = request.params as { id: string };
+    const answer = await recommendFor(db, request.caller.workspaceId, id, (request.query as { k: number }).k).catch(inputError);
+    if (!answer) throw new ApiError('CUSTODIAN_NOT_FOUND', `no profile ${id}`, 'id');
+    return answer;
+  });
+
+  // ------------------------------------------------------------ feedback
+
+  app.get('/api/analytics/feedback', {
+    schema: {
+      tags: ['analytics'],
+      summary: 'Feedback: NPS, CSAT and their weekly trend, sentiment of free text (zh and en), themes, keywords and complaints to follow up (analysed now if never before)',
+      description: 'Profiles get the scores sentiment (−1..1) and complaint (1). See docs/feedback.md.',
+      security,
+      response: { 200: Type.Unknown({ description: 'from, to, responses, texts, nps, csat, sentiment {positive, neutral, negative, mean}, themes, keywords, complaints, recentComplaints, trend' }), ...errors },
+    },
+  }, async (request) => {
+    const ws = request.caller.workspaceId;
+    const last = await latestRun(db, ws, 'feedback');
+    if (last) return last.result;
+    const { result } = await runFeedback(db, ws, {}).catch(inputError);
+    await refreshWorkspace(db, ws, { now: new Date(), cause: 'refresh' });
+    return result;
+  });
+
+  app.post('/api/analytics/feedback', {
+    schema: {
+      tags: ['analytics'],
+      summary: 'Analyse feedback again now over the last `days` (it also runs every 6 hours over 90 days)',
+      security,
+      body: Type.Optional(Type.Object({ days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })), wait: Wait }, { additionalProperties: false })),
+      response: { 200: Run, 202: Run, ...errors },
+    },
+  }, async (request, reply) => {
+    const { wait, ...params } = (request.body ?? {}) as FeedbackParams & { wait?: boolean };
+    const ws = request.caller.workspaceId;
+    return start(reply, ws, 'feedback', wait === true, (onStarted) => runFeedback(db, ws, params, new Date(), onStarted));
+  });
+
   app.get('/api/analytics/runs', {
     schema: {
       tags: ['analytics'],
       summary: 'Recent analytics runs, newest first',
       security,
-      querystring: Type.Object({ kind: Type.Optional(Type.Union([Type.Literal('rfm'), Type.Literal('clusters'), Type.Literal('tree')])), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })) }),
+      querystring: Type.Object({ kind: Type.Optional(RunKind), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })) }),
       response: { 200: Type.Object({ runs: Type.Array(Run) }), ...errors },
     },
   }, async (request) => {

@@ -7,6 +7,7 @@ import { webhookMappings } from './migrations/0004-webhook-mappings.js';
 import { cleaning } from './migrations/0005-cleaning.js';
 import { identity } from './migrations/0006-identity.js';
 import { segments } from './migrations/0007-segments.js';
+import { models } from './migrations/0008-models.js';
 
 /**
  * Migrations live in code so the built binary carries them; each is a list of
@@ -23,6 +24,7 @@ const ordered: ReadonlyArray<[name: string, statements: readonly string[]]> = [
   ['0005_cleaning', cleaning],
   ['0006_identity', identity],
   ['0007_segments', segments],
+  ['0008_models', models],
 ];
 
 function fromStatements(statements: readonly string[]): Migration {

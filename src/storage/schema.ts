@@ -375,7 +375,7 @@ export interface ProfileScoreTable {
 export interface AnalyticsRunTable {
   workspace_id: string;
   id: string;
-  /** rfm | clusters | tree */
+  /** rfm | clusters | tree | clv | model | rules | feedback */
   kind: string;
   status: string;
   params: Json<Record<string, unknown>>;
@@ -384,6 +384,24 @@ export interface AnalyticsRunTable {
   error: string | null;
   started_at: Timestamp;
   finished_at: Timestamp | null;
+}
+
+export interface AnalyticsModelTable {
+  workspace_id: string;
+  id: string;
+  /** also the name of the score it writes on each profile */
+  name: string;
+  /** classifier | recommender */
+  kind: string;
+  definition: Json<Record<string, unknown>>;
+  /** new | training | ready | failed */
+  status: string;
+  artefact: ColumnType<unknown, string | null | undefined, string | null>;
+  report: ColumnType<unknown, string | null | undefined, string | null>;
+  error: string | null;
+  created_at: Timestamp;
+  trained_at: Timestamp | null;
+  scored_at: Timestamp | null;
 }
 
 export interface Schema {
@@ -418,4 +436,5 @@ export interface Schema {
   profile_tags: ProfileTagTable;
   profile_scores: ProfileScoreTable;
   analytics_runs: AnalyticsRunTable;
+  analytics_models: AnalyticsModelTable;
 }

@@ -1,0 +1,163 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Schema } from '../storage/schema.js';
+import { associationRules, basketsFrom, minimumCount, mineRules, type AssociationRule, type Baskets } from './fpgrowth.js';
+import { AnalyticsInputError, recorded } from './jobs.js';
+import { currentProfileId, loadBaskets, loadProfileItems, type BasketLevel, type BasketHistory } from './queries.js';
+import { evaluateHitRate, recommend, trainRecommender, type HitRateResult, type PurchaseHistory, type RecommendationReason, type RecommenderModel } from './recommend.js';
+
+/**
+ * Association rules over the workspace's order baskets, and the recommender
+ * built from them plus item-to-item co-purchases, kept as the workspace's
+ * `recommendations` model and evaluated offline (hit rate @10 on each
+ * customer's last order, against recommending the most popular items).
+ */
+
+const DAY = 86_400_000;
+export const RECOMMENDER_NAME = 'recommendations';
+
+export interface RulesQuery {
+  minSupport: number;
+  minConfidence: number;
+  minLift?: number;
+  maxLength?: number;
+  level: BasketLevel;
+  sinceDays: number;
+  limit: number;
+}
+
+export interface RulesAnswer {
+  level: BasketLevel;
+  since: string;
+  baskets: number;
+  items: number;
+  itemsets: number;
+  /** rules that passed the thresholds; `rules` holds the first `limit` by lift */
+  matched: number;
+  rules: AssociationRule[];
+  tookMs: number;
+}
+
+function checkSupport(minSupport: number, baskets: number, field: string): void {
+  // Below two baskets every pair anyone ever bought together is "frequent": the rules would explode and mean nothing.
+  if (baskets > 0 && minimumCount(minSupport, baskets) < 2) throw new AnalyticsInputError(field, `with ${baskets} baskets, support ${minSupport} is less than 2 baskets; use at least ${(2 / baskets).toPrecision(2)}`);
+}
+
+export async function findAssociationRules(db: Kysely<Schema>, workspaceId: string, q: RulesQuery, now = new Date()): Promise<RulesAnswer> {
+  const since = new Date(now.getTime() - q.sinceDays * DAY);
+  const history = await loadBaskets(db, workspaceId, since, q.level);
+  const started = performance.now();
+  const baskets = basketsFrom(history.baskets);
+  checkSupport(q.minSupport, history.baskets.length, 'minSupport');
+  const found =
+    history.baskets.length === 0
+      ? { rules: [], itemsets: 0, matched: 0 }
+      : associationRules(baskets, { minSupport: q.minSupport, minConfidence: q.minConfidence, minLift: q.minLift, maxLength: q.maxLength, maxRules: q.limit });
+  return { level: q.level, since: since.toISOString(), baskets: history.baskets.length, items: baskets.items.length, itemsets: found.itemsets, matched: found.matched, rules: found.rules, tookMs: Math.round(performance.now() - started) };
+}
+
+function purchaseHistory(history: BasketHistory, baskets: Baskets): PurchaseHistory {
+  const customers = history.profileIds.length;
+  const customerOffsets = new Int32Array(customers + 1);
+  for (const c of history.customer) customerOffsets[c + 1]! += 1;
+  for (let c = 0; c < customers; c++) customerOffsets[c + 1]! += customerOffsets[c]!;
+  return { customers, itemCount: baskets.items.length, customerOffsets, basketOffsets: baskets.offsets, items: baskets.members };
+}
+
+export interface RecommenderParams {
+  level?: BasketLevel;
+  sinceDays?: number;
+}
+
+export interface RecommenderReport {
+  level: BasketLevel;
+  since: string;
+  customers: number;
+  baskets: number;
+  items: number;
+  rules: number;
+  /** hit rate @10 on each customer's last order held out, ours and the popularity baseline */
+  evaluation: HitRateResult;
+}
+
+interface Artefact {
+  level: BasketLevel;
+  items: string[];
+  model: RecommenderModel;
+}
+
+/** Rules for the recommender: loose enough to cover many customers, at least 5 baskets behind each. */
+function ruleSettings(baskets: number) {
+  return { minSupport: Math.max(0.001, 5 / Math.max(1, baskets)), minConfidence: 0.1, maxLength: 3 };
+}
+
+export async function runRecommender(db: Kysely<Schema>, workspaceId: string, params: RecommenderParams, now = new Date(), onStarted?: (id: string) => void): Promise<{ runId: string; result: RecommenderReport }> {
+  const level = params.level ?? 'item';
+  const sinceDays = params.sinceDays ?? 365;
+  return recorded(db, workspaceId, 'recommender', { level, sinceDays }, async (report) => {
+    await report({ stage: 'load' }, true);
+    const since = new Date(now.getTime() - sinceDays * DAY);
+    const history = await loadBaskets(db, workspaceId, since, level);
+    if (history.baskets.length < 10) throw new AnalyticsInputError('orders', `only ${history.baskets.length} orders name their products since ${since.toISOString().slice(0, 10)}; recommendations need at least 10`);
+    const baskets = basketsFrom(history.baskets);
+    const h = purchaseHistory(history, baskets);
+    await report({ stage: 'rules' }, true);
+    const settings = ruleSettings(history.baskets.length);
+    const mined = mineRules(baskets, settings);
+    await report({ stage: 'train' }, true);
+    const model = trainRecommender(h, { rules: mined.rules });
+    await report({ stage: 'evaluate' }, true);
+    const evaluation = evaluateHitRate(h, 10, { rules: settings });
+    const result: RecommenderReport = { level, since: since.toISOString(), customers: h.customers, baskets: history.baskets.length, items: baskets.items.length, rules: mined.rules.length, evaluation };
+    const artefact: Artefact = { level, items: baskets.items, model };
+    await db
+      .insertInto('analytics_models')
+      .values({ workspace_id: workspaceId, id: randomUUID(), name: RECOMMENDER_NAME, kind: 'recommender', definition: JSON.stringify({ level, sinceDays }), status: 'ready', artefact: JSON.stringify(artefact), report: JSON.stringify(result), created_at: now, trained_at: now, scored_at: now })
+      .onConflict((oc) => oc.columns(['workspace_id', 'name']).doUpdateSet((eb) => ({ definition: eb.ref('excluded.definition'), status: 'ready', artefact: eb.ref('excluded.artefact'), report: eb.ref('excluded.report'), trained_at: now, error: null })))
+      .execute();
+    return result;
+  }, onStarted);
+}
+
+export async function latestRecommender(db: Kysely<Schema>, workspaceId: string): Promise<{ report: RecommenderReport; trainedAt: Date } | null> {
+  const row = await db.selectFrom('analytics_models').select(['report', 'trained_at']).where('workspace_id', '=', workspaceId).where('name', '=', RECOMMENDER_NAME).where('kind', '=', 'recommender').executeTakeFirst();
+  return row?.trained_at ? { report: row.report as RecommenderReport, trainedAt: row.trained_at } : null;
+}
+
+// A model is read once per training, not once per request: the artefact can be megabytes.
+const cache = new Map<string, { trainedAt: number; artefact: Artefact; index: Map<string, number> }>();
+
+async function loadArtefact(db: Kysely<Schema>, workspaceId: string): Promise<{ artefact: Artefact; index: Map<string, number> } | null> {
+  const head = await db.selectFrom('analytics_models').select('trained_at').where('workspace_id', '=', workspaceId).where('name', '=', RECOMMENDER_NAME).where('kind', '=', 'recommender').executeTakeFirst();
+  if (!head?.trained_at) return null;
+  const cached = cache.get(workspaceId);
+  if (cached && cached.trainedAt === head.trained_at.getTime()) return cached;
+  const row = await db.selectFrom('analytics_models').select(['artefact', 'trained_at']).where('workspace_id', '=', workspaceId).where('name', '=', RECOMMENDER_NAME).where('kind', '=', 'recommender').executeTakeFirstOrThrow();
+  const artefact = row.artefact as Artefact;
+  const entry = { trainedAt: row.trained_at!.getTime(), artefact, index: new Map(artefact.items.map((item, i) => [item, i])) };
+  cache.set(workspaceId, entry);
+  return entry;
+}
+
+export interface ProfileRecommendations {
+  profileId: string;
+  level: BasketLevel;
+  /** items the profile has bought, which are never recommended */
+  owned: number;
+  recommendations: Array<{ item: string; score: number; reason: RecommendationReason }>;
+}
+
+/** Up to k items for one profile (merged-away ids answer for the profile they became); null for an unknown profile. Trains the recommender first if the workspace has none. */
+export async function recommendFor(db: Kysely<Schema>, workspaceId: string, profileId: string, k: number): Promise<ProfileRecommendations | null> {
+  const id = await currentProfileId(db, workspaceId, profileId);
+  if (id === null) return null;
+  let loaded = await loadArtefact(db, workspaceId);
+  if (!loaded) {
+    await runRecommender(db, workspaceId, {});
+    loaded = await loadArtefact(db, workspaceId);
+  }
+  const { artefact, index } = loaded!;
+  const owned = (await loadProfileItems(db, workspaceId, id, artefact.level)).map((item) => index.get(item)).filter((i): i is number => i !== undefined);
+  const picked = recommend(artefact.model, Int32Array.from(owned), k);
+  return { profileId: id, level: artefact.level, owned: owned.length, recommendations: picked.map((r) => ({ item: artefact.items[r.item]!, score: r.score, reason: r.reason })) };
+}

@@ -1,0 +1,123 @@
+import type { QualityReporter } from '../quality/report.js';
+import type { Database } from '../storage/database.js';
+import { computeKpis, latestRunResult, scoreDeciles, segmentSizes } from './kpi-queries.js';
+import { addPeriods, formatMonth, parseMonth, type KpiFigures } from './kpis.js';
+import type { ClvSection, FeedbackSection, MonthlyReport, RfmSection } from './report.js';
+
+/**
+ * Gathers a MonthlyReport from the database. The RFM, CLV and feedback
+ * sections come from other modules' latest runs, whose results are stored
+ * JSON: they are read field by field and anything of the wrong shape is left
+ * out, so an older or newer run can never break the report.
+ */
+
+export class ReportMonthError extends Error {}
+
+const DAY = 86_400_000;
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+export function readRfm(result: unknown, computedAt: string | null): RfmSection | null {
+  if (!isRecord(result)) return null;
+  const zh = list(result.segmentNamesZh);
+  const segments = list(result.segments).flatMap((s, i) => {
+    if (!isRecord(s) || str(s.segment) === null) return [];
+    return [{ segment: str(s.segment)!, nameZh: str(zh[i]), customers: num(s.customers) ?? 0, share: num(s.share), revenue: num(s.revenue) }];
+  });
+  return { computedAt: str(result.computedAt) ?? computedAt, customers: num(result.customers), segments };
+}
+
+export function readClv(result: unknown, computedAt: string | null): ClvSection | null {
+  if (!isRecord(result)) return null;
+  const summary = isRecord(result.summary) ? result.summary : {};
+  const distribution = list(result.distribution).flatMap((d) => {
+    if (!isRecord(d)) return [];
+    const [lower, upper, count] = [num(d.lower), num(d.upper), num(d.count)];
+    return lower === null || upper === null || count === null ? [] : [{ lower, upper, count }];
+  });
+  return { computedAt, customers: num(summary.customers), meanClv: num(summary.meanClv), totalClv: num(summary.totalClv), distribution };
+}
+
+/** A score given as a number, or as an object holding it (`{score}` or `{value}`). */
+const scoreOf = (v: unknown): number | null => num(v) ?? (isRecord(v) ? (num(v.score) ?? num(v.value)) : null);
+
+export function readFeedback(result: unknown, computedAt: string | null): FeedbackSection | null {
+  if (!isRecord(result)) return null;
+  const s = result.sentiment;
+  const sentiment = isRecord(s) && num(s.positive) !== null && num(s.neutral) !== null && num(s.negative) !== null ? { positive: num(s.positive)!, neutral: num(s.neutral)!, negative: num(s.negative)! } : null;
+  const themes = list(result.themes).flatMap((t) => {
+    if (!isRecord(t)) return [];
+    const name = str(t.name) ?? str(t.en) ?? str(t.zh);
+    if (name === null) return [];
+    return [{ name, en: str(t.en), zh: str(t.zh), documents: num(t.documents), share: num(t.share), sentiment: num(t.sentiment) ?? str(t.sentiment) }];
+  });
+  const complaints = num(result.complaints) ?? (isRecord(result.complaints) ? (num(result.complaints.count) ?? num(result.complaints.total)) : null);
+  return { computedAt, nps: scoreOf(result.nps), csat: scoreOf(result.csat), sentiment, themes, complaints };
+}
+
+/** The last whole month before `now` (UTC), as YYYY-MM: what a scheduled monthly report covers. */
+export function lastFullMonth(now: Date = new Date()): string {
+  return formatMonth(addPeriods(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)), 'month', -1));
+}
+
+export interface GatherOptions {
+  workspaceId: string;
+  /** YYYY-MM */
+  month: string;
+  /** the data-quality score; the section says "not computed" without it */
+  quality?: Pick<QualityReporter, 'report'>;
+  now?: Date;
+}
+
+/** Everything the monthly report shows, for one workspace and month. */
+export async function gatherMonthlyReport(database: Database, options: GatherOptions): Promise<MonthlyReport> {
+  const { db } = database;
+  const first = parseMonth(options.month);
+  if (!first) throw new ReportMonthError(`month: ${options.month} is not a month (YYYY-MM, 01–12)`);
+  const now = options.now ?? new Date();
+  const ws = options.workspaceId;
+  // Twelve months ending with the report's month, in one pass: the last two buckets are the
+  // month and the one before, the rest the trend; cohorts come from the same range.
+  const trendStart = addPeriods(first, 'month', -11);
+  const lastDay = new Date(addPeriods(first, 'month', 1).getTime() - DAY);
+  const kpis = await computeKpis(db, ws, { from: trendStart, to: lastDay, period: 'month', segmentId: null });
+  const current = kpis.buckets[11]!;
+  const previous = kpis.buckets[10]!;
+  const figures = (b: typeof current): KpiFigures => {
+    const { key: _k, start: _s, end: _e, ...f } = b;
+    return f;
+  };
+  // Scores are as they are now, not as they were: the predicted CLTV belongs to the latest month only.
+  const currentFigures = { ...figures(current), cltv: { historic: current.cltv.historic, predicted: kpis.totals.cltv.predicted } };
+
+  const [segments, rfmRun, clvRun, feedbackRun, churnRisk, quality] = await Promise.all([
+    segmentSizes(db, ws),
+    latestRunResult(db, ws, 'rfm'),
+    latestRunResult(db, ws, 'clv'),
+    latestRunResult(db, ws, 'feedback'),
+    scoreDeciles(db, ws, 'churn_risk'),
+    options.quality ? options.quality.report(ws, now) : Promise.resolve(null),
+  ]);
+  const at = (run: { finishedAt: Date | null; startedAt: Date } | null) => (run ? (run.finishedAt ?? run.startedAt).toISOString() : null);
+
+  return {
+    workspaceId: ws,
+    month: options.month,
+    previousMonth: formatMonth(addPeriods(first, 'month', -1)),
+    generatedAt: now.toISOString(),
+    current: currentFigures,
+    previous: figures(previous),
+    trend: kpis.buckets.map((b) => ({ month: b.key.slice(0, 7), revenue: b.revenue, orders: b.orders, activeCustomers: b.customers.active, nps: b.nps })),
+    cohorts: kpis.cohorts,
+    segments,
+    rfm: rfmRun ? readRfm(rfmRun.result, at(rfmRun)) : null,
+    clv: clvRun ? readClv(clvRun.result, at(clvRun)) : null,
+    churnRisk,
+    feedback: feedbackRun ? readFeedback(feedbackRun.result, at(feedbackRun)) : null,
+    campaigns: null,
+    quality: quality ? { score: quality.score, profiles: quality.profiles } : null,
+  };
+}

@@ -56,6 +56,18 @@ def main() -> None:
         X_train, y_train = X[train], y[train]
         X_test, y_test = X[test], y[test]
         for spec in data["models"]:
+
+            def gbdt() -> HistGradientBoostingClassifier:
+                return HistGradientBoostingClassifier(
+                    learning_rate=spec["learningRate"],
+                    max_iter=spec["iterations"],
+                    max_leaf_nodes=spec["maxLeafNodes"],
+                    min_samples_leaf=spec["minSamplesLeaf"],
+                    l2_regularization=spec["l2"],
+                    early_stopping=False,
+                    random_state=0,
+                )
+
             runs = [("default", None)]
             if spec.get("singleThread") and threadpool_limits is not None:
                 runs.append(("1 thread", 1))
@@ -63,15 +75,7 @@ def main() -> None:
                 if spec["kind"] == "logistic":
                     model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
                 else:
-                    model = HistGradientBoostingClassifier(
-                        learning_rate=spec["learningRate"],
-                        max_iter=spec["iterations"],
-                        max_leaf_nodes=spec["maxLeafNodes"],
-                        min_samples_leaf=spec["minSamplesLeaf"],
-                        l2_regularization=spec["l2"],
-                        early_stopping=False,
-                        random_state=0,
-                    )
+                    model = gbdt()
                 started = time.perf_counter()
                 if limit is None:
                     model.fit(X_train, y_train)
@@ -80,14 +84,23 @@ def main() -> None:
                         model.fit(X_train, y_train)
                 seconds = time.perf_counter() - started
                 scores = model.predict_proba(X_test)[:, 1]
-                entry["models"].append(
-                    {
-                        "name": spec["name"],
-                        "threads": label,
-                        "auc": float(roc_auc_score(y_test, scores)),
-                        "seconds": seconds,
-                    }
-                )
+                result = {
+                    "name": spec["name"],
+                    "threads": label,
+                    "auc": float(roc_auc_score(y_test, scores)),
+                    "seconds": seconds,
+                }
+                if limit is None and spec["kind"] == "gbdt" and spec.get("columnOrders", 0) > 0:
+                    # The same fit with the columns in other orders: equally
+                    # good splits (mirror one-hot columns) then fall the other
+                    # way, which shows how far tie-breaking alone moves AUC.
+                    spread = [result["auc"]]
+                    for order_seed in range(1, 1 + spec["columnOrders"]):
+                        order = np.random.RandomState(order_seed).permutation(X.shape[1])
+                        other = gbdt().fit(X_train[:, order], y_train)
+                        spread.append(float(roc_auc_score(y_test, other.predict_proba(X_test[:, order])[:, 1])))
+                    result["columnOrderAucs"] = spread
+                entry["models"].append(result)
         results.append(entry)
     json.dump({"sklearn": sklearn.__version__, "numpy": np.__version__, "results": results}, sys.stdout)
 

@@ -98,7 +98,7 @@ export async function runFeedback(db: Kysely<Schema>, workspaceId: string, param
     await report({ stage: 'write' }, true);
     const profiles = [...perProfile.entries()];
     await replaceScores(db, workspaceId, 'sentiment', profiles.map(([profileId, p]) => ({ profileId, value: Math.round((p.sum / p.n) * 1000) / 1000, label: null })), now);
-    await replaceScores(db, workspaceId, 'complaint', profiles.filter(([, p]) => p.complaint).map(([profileId]) => ({ profileId, value: 1, label: 'follow up' })), now);
+    await replaceScores(db, workspaceId, 'complaint', profiles.filter(([, p]) => p.complaint).map(([profileId]) => ({ profileId, value: 1, label: null })), now);
     const npsAnswers = rows.filter((r) => r.nps !== null).map((r) => r.nps!);
     const csatAnswers = rows.filter((r) => r.csat !== null).map((r) => r.csat!);
     const mean = (xs: number[]) => (xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : null);

@@ -96,6 +96,21 @@ describe('scoreSentiment', () => {
     expect(label('Although delivery was slow, the product is great')).toBe('positive');
   });
 
+  it('reads high and low by the aspect they describe', () => {
+    expect(label('价格高')).toBe('negative');
+    expect(label('性价比很高')).toBe('positive');
+    expect(label('噪音不大')).toBe('positive');
+    expect(label('high quality')).toBe('positive');
+    expect(label('prices are too high')).toBe('negative');
+  });
+
+  it('does not read 一般 (usually), 麻烦 (please) or A-not-A questions as sentiment', () => {
+    expect(label('我一般都是晚上下单')).toBe('neutral');
+    expect(label('麻烦备注一下不要放香菜')).toBe('neutral');
+    expect(label('能不能合并发货')).toBe('neutral');
+    expect(label('味道很一般')).toBe('negative');
+  });
+
   it('amplifies with exclamation marks and reads emoji', () => {
     expect(Math.abs(scoreSentiment('太棒了！！').score)).toBeGreaterThan(Math.abs(scoreSentiment('太棒了').score));
     expect(label('👍')).toBe('positive');

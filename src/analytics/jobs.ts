@@ -13,7 +13,7 @@ import { accuracy, holdOutSplit, ruleText, trainTree, treeRules, type FeatureCol
  * so the API and the dashboard can show a run while it goes and after.
  */
 
-export type RunKind = 'rfm' | 'clusters' | 'tree' | 'clv' | 'model' | 'recommender' | 'feedback';
+export type RunKind = 'rfm' | 'clusters' | 'tree' | 'clv' | 'model' | 'recommender' | 'feedback' | 'report';
 
 export interface AnalyticsRun {
   id: string;

@@ -1,5 +1,7 @@
+import { sql } from 'kysely';
 import type { QualityReporter } from '../quality/report.js';
 import type { Database } from '../storage/database.js';
+import { recorded } from './jobs.js';
 import { computeKpis, latestRunResult, scoreDeciles, segmentSizes } from './kpi-queries.js';
 import { addPeriods, formatMonth, parseMonth, type KpiFigures } from './kpis.js';
 import type { ClvSection, FeedbackSection, MonthlyReport, RfmSection } from './report.js';
@@ -120,4 +122,29 @@ export async function gatherMonthlyReport(database: Database, options: GatherOpt
     campaigns: null,
     quality: quality ? { score: quality.score, profiles: quality.profiles } : null,
   };
+}
+
+/**
+ * Keep a month's report as it stood when the month closed (a run of kind
+ * `report`): later imports and fresh scores do not rewrite what management
+ * was shown.
+ */
+export async function storeMonthlyReport(database: Database, options: GatherOptions): Promise<MonthlyReport> {
+  const { result } = await recorded(database.db, options.workspaceId, 'report', { month: options.month }, () => gatherMonthlyReport(database, options));
+  return result;
+}
+
+/** The kept report of a month, or null when none was kept. */
+export async function storedMonthlyReport(database: Database, workspaceId: string, month: string): Promise<MonthlyReport | null> {
+  const row = await database.db
+    .selectFrom('analytics_runs')
+    .select('result')
+    .where('workspace_id', '=', workspaceId)
+    .where('kind', '=', 'report')
+    .where('status', '=', 'done')
+    .where(sql<boolean>`params ->> 'month' = ${month}`)
+    .orderBy('started_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row ? (row.result as MonthlyReport) : null;
 }

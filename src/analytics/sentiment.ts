@@ -436,7 +436,8 @@ export function findComplaintSignals(text: string, language: Language = detectLa
       if (hit && !found.includes(signal)) found.push(signal);
     }
   }
-  return found;
+  // "broke" is found inside "broken": keep the longer, more specific signal only.
+  return found.filter((s) => !found.some((other) => other !== s && other.startsWith(s)));
 }
 
 /** True when the feedback is negative and names a complaint signal (refund, 投诉, broken …). */

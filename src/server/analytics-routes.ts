@@ -33,7 +33,7 @@ const RfmReport = Type.Object({
   grid: Type.Array(Type.Array(Type.Integer()), { description: 'grid[r-1][f-1]: customers with that recency and frequency score' }),
   cuts: Type.Object({ recency: Type.Array(Type.Number()), frequency: Type.Array(Type.Number()), monetary: Type.Array(Type.Number()) }, { description: 'quintile boundaries in days, orders and money' }),
 });
-const RUN_KINDS = ['rfm', 'clusters', 'tree', 'clv', 'model', 'recommender', 'feedback'] as const;
+const RUN_KINDS = ['rfm', 'clusters', 'tree', 'clv', 'model', 'recommender', 'feedback', 'report'] as const;
 const RunKind = Type.Union(RUN_KINDS.map((k) => Type.Literal(k)));
 const Progress = Type.Object({ stage: Type.Optional(Type.String()), done: Type.Optional(Type.Number()), total: Type.Optional(Type.Number()) });
 const Run = Type.Object({

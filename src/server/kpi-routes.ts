@@ -2,7 +2,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { computeKpis, segmentExists } from '../analytics/kpi-queries.js';
 import { addPeriods, bucketCount, formatDay, parseDay, parseMonth, type Period } from '../analytics/kpis.js';
-import { gatherMonthlyReport } from '../analytics/report-data.js';
+import { gatherMonthlyReport, storedMonthlyReport } from '../analytics/report-data.js';
 import { renderReport, type ReportFormat, type ReportLang } from '../analytics/report.js';
 import type { QualityReporter } from '../quality/report.js';
 import type { Database } from '../storage/database.js';
@@ -117,7 +117,7 @@ export const kpiRoutes: FastifyPluginAsync<KpiRoutesDeps> = async (app, { auth, 
   app.get('/api/analytics/report', {
     schema: {
       tags: ['analytics'],
-      summary: 'The monthly management report: KPIs against the month before, 12-month trends, segments, RFM, CLV, churn risk, feedback, data quality',
+      summary: 'The monthly management report: KPIs against the month before, 12-month trends, segments, RFM, CLV, churn risk, feedback, data quality (a closed month answers the report kept when it closed)',
       description: 'HTML is self-contained and printable (print it to PDF from the browser); CSV has one row per figure.',
       security,
       produces: ['text/html', 'text/csv'],
@@ -125,13 +125,16 @@ export const kpiRoutes: FastifyPluginAsync<KpiRoutesDeps> = async (app, { auth, 
         month: Type.String({ pattern: '^\\d{4}-\\d{2}$', description: 'YYYY-MM' }),
         format: Type.Optional(Type.Union([Type.Literal('html'), Type.Literal('csv')], { default: 'html' })),
         lang: Type.Optional(Type.Union([Type.Literal('en'), Type.Literal('zh-CN')], { default: 'en' })),
+        fresh: Type.Optional(Type.Boolean({ default: false, description: 'gather the figures now even when the month\'s report was kept when it closed' })),
       }),
       response: { ...errors },
     },
   }, async (request, reply) => {
-    const q = request.query as { month: string; format?: ReportFormat; lang?: ReportLang };
+    const q = request.query as { month: string; format?: ReportFormat; lang?: ReportLang; fresh?: boolean };
     if (!parseMonth(q.month)) throw new ApiError('CUSTODIAN_INVALID_FIELD', `month: ${q.month} is not a month (YYYY-MM, 01–12)`, 'month');
-    const report = await gatherMonthlyReport(database, { workspaceId: request.caller.workspaceId, month: q.month, ...(quality ? { quality } : {}) });
+    const ws = request.caller.workspaceId;
+    const kept = q.fresh === true ? null : await storedMonthlyReport(database, ws, q.month);
+    const report = kept ?? (await gatherMonthlyReport(database, { workspaceId: ws, month: q.month, ...(quality ? { quality } : {}) }));
     const out = renderReport(report, q.format ?? 'html', q.lang ?? 'en');
     reply.type(out.contentType);
     // inline: the dashboard opens it in a tab to print; the name is for "save as".

@@ -2,7 +2,14 @@ import { sql } from 'kysely';
 import type { IdentityDeps } from '../identity/merge.js';
 import { resolveWorkspace } from '../identity/resolve.js';
 import { auditQuality } from '../quality/audit.js';
-import { runRfm } from '../analytics/jobs.js';
+import { runClv } from '../analytics/clv-run.js';
+import { runFeedback } from '../analytics/feedback-run.js';
+import { AnalyticsInputError, runRfm } from '../analytics/jobs.js';
+import { retrainModels } from '../analytics/model-training.js';
+import { FEEDBACK_EVENTS } from '../analytics/queries.js';
+import { runRecommender } from '../analytics/recommender-run.js';
+import { lastFullMonth, storedMonthlyReport, storeMonthlyReport } from '../analytics/report-data.js';
+import { createQualityReporter } from '../quality/report.js';
 import { refreshWorkspace } from '../segments/membership.js';
 import type { Database } from '../storage/database.js';
 import type { WorkerLogger } from './runner.js';
@@ -110,6 +117,65 @@ export async function refreshRfm(db: Database['db']): Promise<number> {
   return workspaces.length;
 }
 
+/** Workspaces with at least one event of these names. */
+async function workspacesWith(db: Database['db'], events: readonly string[]): Promise<string[]> {
+  const rows = await db
+    .selectFrom('workspaces as w')
+    .select('w.id as workspace_id')
+    .where(({ exists, selectFrom }) => exists(selectFrom('events as e').select('e.message_id').whereRef('e.workspace_id', '=', 'w.id').where('e.event', 'in', [...events])))
+    .execute();
+  return rows.map((r) => r.workspace_id);
+}
+
+/**
+ * Run an analytics job for each workspace, then refresh the segments that
+ * read its scores. A workspace whose data cannot support the job (too few
+ * customers, no baskets) is skipped quietly: that is not a failure.
+ */
+async function eachWorkspace(db: Database['db'], workspaces: readonly string[], job: (workspaceId: string) => Promise<unknown>): Promise<number> {
+  let done = 0;
+  for (const workspaceId of workspaces) {
+    try {
+      await job(workspaceId);
+      done += 1;
+    } catch (error) {
+      if (!(error instanceof AnalyticsInputError)) throw error;
+      continue;
+    }
+    await refreshWorkspace(db, workspaceId, { now: new Date(), cause: 'refresh' });
+  }
+  return done;
+}
+
+/** Lifetime value and the recommender for every workspace with orders; every trained model again. */
+export async function refreshPredictions(db: Database['db']): Promise<number> {
+  const buyers = await workspacesWith(db, ['Order Completed']);
+  let done = await eachWorkspace(db, buyers, (ws) => runClv(db, ws, {}));
+  done += await eachWorkspace(db, buyers, (ws) => runRecommender(db, ws, {}));
+  const modelled = (await db.selectFrom('analytics_models').select('workspace_id').distinct().where('kind', '=', 'classifier').execute()).map((r) => r.workspace_id);
+  done += await eachWorkspace(db, modelled, (ws) => retrainModels(db, ws));
+  return done;
+}
+
+/** Feedback analysis for every workspace with survey answers or feedback. */
+export async function refreshFeedback(db: Database['db']): Promise<number> {
+  return eachWorkspace(db, await workspacesWith(db, FEEDBACK_EVENTS), (ws) => runFeedback(db, ws, {}));
+}
+
+/** Keep last month's report for each workspace with data, once. */
+export async function keepMonthlyReports(deps: IdentityDeps, now = new Date()): Promise<number> {
+  const { db } = deps.database;
+  const month = lastFullMonth(now);
+  const workspaces = await db.selectFrom('workspaces as w').select('w.id').where(({ exists, selectFrom }) => exists(selectFrom('events as e').select('e.message_id').whereRef('e.workspace_id', '=', 'w.id'))).execute();
+  let kept = 0;
+  for (const { id } of workspaces) {
+    if (await storedMonthlyReport(deps.database, id, month)) continue;
+    await storeMonthlyReport(deps.database, { workspaceId: id, month, quality: createQualityReporter(deps.database, deps.keyring), now });
+    kept += 1;
+  }
+  return kept;
+}
+
 /** The jobs a worker process runs besides the pipeline. */
 export function workerJobs(deps: IdentityDeps): ScheduledJob[] {
   return [
@@ -122,5 +188,10 @@ export function workerJobs(deps: IdentityDeps): ScheduledJob[] {
     { name: 'segments-all', everyMs: 3_600_000, firstAfterMs: 120_000, run: () => refreshSegments(deps.database.db, false) },
     // Recency moves a day at a time; four runs a day keep R scores and the segments that read them current.
     { name: 'rfm', everyMs: 6 * 3_600_000, firstAfterMs: 300_000, run: () => refreshRfm(deps.database.db) },
+    // Lifetime value, recommendations and models learn from weeks of behaviour: daily keeps them current.
+    { name: 'predictions', everyMs: 24 * 3_600_000, firstAfterMs: 600_000, run: () => refreshPredictions(deps.database.db) },
+    { name: 'feedback', everyMs: 6 * 3_600_000, firstAfterMs: 420_000, run: () => refreshFeedback(deps.database.db) },
+    // Checked hourly, kept once: the report of a month is made in the first hour after it closes.
+    { name: 'monthly-report', everyMs: 3_600_000, firstAfterMs: 900_000, run: () => keepMonthlyReports(deps) },
   ];
 }

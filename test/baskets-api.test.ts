@@ -76,9 +76,10 @@ describe.skipIf(files === null).each(backends)('association rules and recommenda
     expect(report.baskets).toBe(9835);
     expect(report.evaluation.k).toBe(10);
     expect(report.evaluation.customers).toBeGreaterThan(800);
-    console.log(`recommender on Groceries: ${JSON.stringify(report.evaluation)}`);
     expect(report.evaluation.hitRate).toBeGreaterThan(0);
     expect(report.evaluation.popularityHitRate).toBeGreaterThan(0);
+    // Baskets dealt to customers at random carry no customer-level taste: the blend leans on popularity and must not do worse.
+    expect(report.evaluation.hitRate).toBeGreaterThanOrEqual(report.evaluation.popularityHitRate);
     expect((await admin('GET', '/api/analytics/recommender')).json()).toMatchObject({ customers: 1000 });
 
     const profile = ((await t.get('/api/profiles?userId=shopper-7')).json() as { profiles: Array<{ id: string }> }).profiles[0]!;

@@ -229,20 +229,20 @@ class Grower {
     const hist = this.take();
     hist.fill(0);
     const { binned, d, g, h, idx } = this;
-    // Slot of (feature f, bin b) is (f·SLOTS + b)·3; the per-feature offsets
-    // are added in the inner loop so one pass over a row's bytes fills all
-    // features' histograms.
-    const stride = SLOTS * 3;
+    // Three planes (gradients, hessians, counts), each feature's 256 slots
+    // side by side: one pass over a row's bytes fills every feature.
+    const plane = d * SLOTS;
+    const plane2 = 2 * plane;
     for (let k = start; k < end; k++) {
       const r = idx[k]!;
       const gr = g[r]!;
       const hr = h[r]!;
       const row = r * d;
-      for (let f = 0, base = 0; f < d; f++, base += stride) {
-        const at = base + binned[row + f]! * 3;
+      for (let f = 0, base = 0; f < d; f++, base += SLOTS) {
+        const at = base + binned[row + f]!;
         hist[at]! += gr;
-        hist[at + 1]! += hr;
-        hist[at + 2]! += 1;
+        hist[plane + at]! += hr;
+        hist[plane2 + at]! += 1;
       }
     }
     return hist;
@@ -262,13 +262,14 @@ class Grower {
     const H = node.sumH;
     const parentScore = (G * G) / (H + l2);
     let best: Split | null = null;
+    const plane = this.d * SLOTS;
     for (let f = 0; f < this.d; f++) {
-      const base = f * SLOTS * 3;
+      const base = f * SLOTS;
       const nb = this.binCounts[f]!;
-      const mAt = base + MISSING_BIN * 3;
+      const mAt = base + MISSING_BIN;
       const mg = hist[mAt]!;
-      const mh = hist[mAt + 1]!;
-      const mc = hist[mAt + 2]!;
+      const mh = hist[plane + mAt]!;
+      const mc = hist[2 * plane + mAt]!;
       let gl = 0;
       let hl = 0;
       let cl = 0;
@@ -276,10 +277,10 @@ class Grower {
       // split too, so the scan runs to the last present bin.
       const last = mc > 0 ? nb - 1 : nb - 2;
       for (let b = 0; b <= last; b++) {
-        const at = base + b * 3;
+        const at = base + b;
         gl += hist[at]!;
-        hl += hist[at + 1]!;
-        cl += hist[at + 2]!;
+        hl += hist[plane + at]!;
+        cl += hist[2 * plane + at]!;
         // Missing rows right.
         const cr = count - cl;
         if (cl >= minSamplesLeaf && cr >= minSamplesLeaf) {

@@ -109,7 +109,7 @@ describe('evaluateHitRate', () => {
     // Training buyers: item 0 six, item 2 three, item 1 two (customers 5 and 8, with item 0),
     // so uplift(0 → 1) = 2/6 − 2/9 > 0, while popularity offers item 2 first.
     const h = purchaseHistoryFrom([[[0], [1]], [[0], [1]], [[0], [1]], [[2]], [[0], [0]], [[0, 1]], [[2]], [[2]], [[0, 1]]], 3);
-    expect(evaluateHitRate(h, 1, { shrinkage: 0 })).toEqual({ customers: 3, hitRate: 1, popularityHitRate: 0, k: 1, rules: 0 });
+    expect(evaluateHitRate(h, 1, { shrinkage: 0 })).toEqual({ customers: 3, hitRate: 1, popularityHitRate: 0, k: 1, rules: 0, popularityWeight: 0, byWeight: [{ popularityWeight: 0, hitRate: 1 }] });
     // Mined from the 10 training baskets: {1} ⇒ {0} (2/2) and {} ⇒ {0} (7/10); neither adds anything new.
     expect(evaluateHitRate(h, 1, { shrinkage: 0, rules: { minSupport: 0.1, minConfidence: 0.5 } })).toEqual({
       customers: 3,
@@ -117,7 +117,24 @@ describe('evaluateHitRate', () => {
       popularityHitRate: 0,
       k: 1,
       rules: 2,
+      popularityWeight: 0,
+      byWeight: [{ popularityWeight: 0, hitRate: 1 }],
     });
+    // Weighted enough, popularity puts item 2 (three buyers) above item 1's uplift: every hit is lost, and the best weight stays 0.
+    const blended = evaluateHitRate(h, 1, { shrinkage: 0, popularityWeights: [0, 10] });
+    expect(blended.byWeight).toEqual([{ popularityWeight: 0, hitRate: 1 }, { popularityWeight: 10, hitRate: 0 }]);
+    expect(blended.popularityWeight).toBe(0);
+  });
+
+  it('blends popularity in by the weight the model carries', () => {
+    const plain = trainRecommender(SMALL);
+    const blended = trainRecommender(SMALL, { popularityWeight: 100 });
+    expect(blended.popularityWeight).toBe(100);
+    // With a heavy weight the order is the popularity order among unowned items.
+    const popularFirst = recommend(blended, owned(0), 3).map((r) => r.item);
+    const byPopularity = plain.popular.filter((i) => i !== 0).slice(0, 3);
+    expect(popularFirst).toEqual(byPopularity);
+    expect(() => trainRecommender(SMALL, { popularityWeight: -1 })).toThrow(/popularityWeight/);
   });
 
   it('beats the popularity baseline clearly on planted co-purchase structure, deterministically', () => {

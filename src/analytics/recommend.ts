@@ -49,6 +49,11 @@ export interface RecommenderOptions {
    * by 3 customers cannot claim 2/3 = 67 % confidence from 2 of them; default 10
    */
   shrinkage?: number;
+  /**
+   * how much an item's popularity (share of customers who bought it) adds to
+   * its evidence score; 0 (default) ranks every item with evidence first
+   */
+  popularityWeight?: number;
 }
 
 /** Plain numbers and arrays only, so `JSON.parse(JSON.stringify(model))` is the same model. */
@@ -71,6 +76,8 @@ export interface RecommenderModel {
   neighbours: { offsets: number[]; items: number[]; scores: number[] };
   /** rules used, antecedent ascending, highest confidence × lift first */
   rules: Array<{ antecedent: number[]; consequent: number; confidence: number; lift: number }>;
+  /** see RecommenderOptions.popularityWeight; absent in models trained before it existed, meaning 0 */
+  popularityWeight?: number;
 }
 
 export type RecommendationReason = 'rule' | 'co-purchase' | 'popular';
@@ -87,9 +94,11 @@ export interface Recommendation {
   reason: RecommendationReason;
 }
 
-export interface HitRateOptions extends Omit<RecommenderOptions, 'rules'> {
+export interface HitRateOptions extends Omit<RecommenderOptions, 'rules' | 'popularityWeight'> {
   /** mine rules from the training baskets with these thresholds; no rules when absent */
   rules?: AssociationRuleOptions;
+  /** popularity weights to try (default [0]); the result reports the best */
+  popularityWeights?: readonly number[];
 }
 
 export interface HitRateResult {
@@ -100,6 +109,9 @@ export interface HitRateResult {
   k: number;
   /** rules mined from the training baskets and used */
   rules: number;
+  /** the popularity weight with the best hit rate (the first on ties), and every weight tried */
+  popularityWeight: number;
+  byWeight: Array<{ popularityWeight: number; hitRate: number }>;
 }
 
 const DEFAULT_NEIGHBOURS = 50;
@@ -197,6 +209,7 @@ export function trainRecommender(h: PurchaseHistory, options: RecommenderOptions
   const keep = checkWhole(options.neighbours ?? DEFAULT_NEIGHBOURS, 'neighbours', 0);
   const minCo = checkWhole(options.minCoPurchases ?? DEFAULT_MIN_CO_PURCHASES, 'minCoPurchases', 1);
   const shrinkage = options.shrinkage ?? DEFAULT_SHRINKAGE;
+  const popularityWeight = checkWeight(options.popularityWeight ?? 0, 'popularityWeight');
   if (typeof shrinkage !== 'number' || !(shrinkage >= 0) || !Number.isFinite(shrinkage)) throw new RangeError(`shrinkage must be a finite number ≥ 0 (got ${String(shrinkage)})`);
   const { itemCount, customers } = h;
   const rules = normaliseRules(options.rules ?? [], itemCount);
@@ -259,12 +272,19 @@ export function trainRecommender(h: PurchaseHistory, options: RecommenderOptions
     popular,
     neighbours: { offsets, items: neighbourItems, scores: neighbourScores },
     rules,
+    popularityWeight,
   };
+}
+
+function checkWeight(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) throw new RangeError(`${name} must be a finite number ≥ 0 (got ${String(value)})`);
+  return value;
 }
 
 /** A model unpacked into typed arrays with scratch space, so each call allocates only its answer. */
 interface Scorer {
-  recommend(owned: Int32Array, k: number): Recommendation[];
+  /** `weight` overrides the model's popularity weight (the evaluation tries several on one model) */
+  recommend(owned: Int32Array, k: number, weight?: number): Recommendation[];
   /** the first k popular items the customer does not own */
   popular(owned: Int32Array, k: number): number[];
 }
@@ -336,7 +356,7 @@ function buildScorer(model: RecommenderModel): Scorer {
       for (let p = 0; p < popular.length && out.length < k; p++) if (ownedMark[popular[p]!] !== s) out.push(popular[p]!);
       return out;
     },
-    recommend(owned, k) {
+    recommend(owned, k, weight = model.popularityWeight ?? 0) {
       const s = markOwned(owned);
       const found: number[] = [];
       const offer = (y: number, value: number, rule: boolean): void => {
@@ -369,6 +389,22 @@ function buildScorer(model: RecommenderModel): Scorer {
         }
       }
       const out: Recommendation[] = [];
+      if (weight > 0) {
+        // Popular items compete with the evidence: only the first k unowned ones can place.
+        let extra = 0;
+        for (let p = 0; p < popular.length && extra < k; p++) {
+          const it = popular[p]!;
+          if (ownedMark[it] === s || seenMark[it] === s) continue;
+          seenMark[it] = s;
+          evidence[it] = 0;
+          found.push(it);
+          extra++;
+        }
+        const blended = (it: number) => evidence[it]! + weight * share[it]!;
+        found.sort((a, b) => blended(b) - blended(a) || share[b]! - share[a]! || a - b);
+        for (const it of found.slice(0, k)) out.push({ item: it, score: blended(it), reason: evidence[it]! > 0 ? (fromRule[it] === 1 ? 'rule' : 'co-purchase') : 'popular' });
+        return out;
+      }
       found.sort((a, b) => evidence[b]! - evidence[a]! || a - b);
       for (const it of found) {
         if (out.length >= k) return out;
@@ -454,8 +490,11 @@ export function evaluateHitRate(h: PurchaseHistory, k: number, options: HitRateO
   const model = trainRecommender(train, { ...options, rules });
   const scorer = scorerFor(model);
 
+  const weights = options.popularityWeights ?? [0];
+  if (weights.length === 0) throw new RangeError('popularityWeights must list at least one weight');
+  weights.forEach((w, i) => checkWeight(w, `popularityWeights[${i}]`));
   const owned = new Int32Array(itemCount);
-  let hits = 0;
+  const hits = new Array<number>(weights.length).fill(0);
   let popularHits = 0;
   for (const c of evaluated) {
     const first = customerOffsets[c]!;
@@ -471,11 +510,24 @@ export function evaluateHitRate(h: PurchaseHistory, k: number, options: HitRateO
     const mine = owned.subarray(0, size);
     const target = new Set<number>();
     for (let p = basketOffsets[last]!; p < basketOffsets[last + 1]!; p++) if (mark[items[p]!] !== stamp) target.add(items[p]!);
-    if (scorer.recommend(mine, k).some((r) => target.has(r.item))) hits++;
+    weights.forEach((w, i) => {
+      if (scorer.recommend(mine, k, w).some((r) => target.has(r.item))) hits[i]!++;
+    });
     if (scorer.popular(mine, k).some((it) => target.has(it))) popularHits++;
   }
   const n = evaluated.length;
-  return { customers: n, hitRate: n > 0 ? hits / n : 0, popularityHitRate: n > 0 ? popularHits / n : 0, k, rules: model.rules.length };
+  const rate = (h: number) => (n > 0 ? h / n : 0);
+  let best = 0;
+  for (let i = 1; i < weights.length; i++) if (hits[i]! > hits[best]!) best = i;
+  return {
+    customers: n,
+    hitRate: rate(hits[best]!),
+    popularityHitRate: rate(popularHits),
+    k,
+    rules: model.rules.length,
+    popularityWeight: weights[best]!,
+    byWeight: weights.map((w, i) => ({ popularityWeight: w, hitRate: rate(hits[i]!) })),
+  };
 }
 
 export interface SyntheticHistoryOptions {

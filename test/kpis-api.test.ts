@@ -1,22 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends } from './helpers/backends.js';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from './helpers/app.js';
+import type { KpiFigures as Figures } from '../src/analytics/kpis.js';
 
-interface Figures {
-  customers: { total: number; active: number; new: number; buyers: number };
-  orders: number;
-  revenue: number;
-  averageOrderValue: number | null;
-  purchaseFrequency: number | null;
-  repeatPurchaseRate: number | null;
-  churnRate: number | null;
-  cltv: { historic: number | null; predicted: number | null };
-  nps: number | null;
-  npsResponses: number;
-  csat: number | null;
-  csatResponses: number;
-  campaignRoi: null;
-}
 interface Kpis {
   from: string;
   to: string;

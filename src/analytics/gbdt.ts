@@ -15,8 +15,7 @@
  *
  * Pure numeric code on typed arrays: no I/O.
  */
-import { checkDesign, checkLabels, checkRows, logLoss, sigmoid, type Design } from './metrics.js';
-import { checkFeatures } from './logistic.js';
+import { checkDesign, checkFeatures, checkLabels, checkRows, logLoss, sigmoid, type Design } from './metrics.js';
 import { seededRandom } from './random.js';
 
 export interface GbdtOptions {
@@ -217,7 +216,7 @@ class Grower {
   }
 
   private take(): Float64Array {
-    return this.pool.pop() ?? new Float64Array(this.d * SLOTS * 3);
+    return this.pool.pop() ?? new Float64Array(3 * this.d * SLOTS);
   }
 
   private give(hist: Float64Array): void {
@@ -394,8 +393,10 @@ class Grower {
           const isOpen = child === left ? leftOpen : rightOpen;
           if (isOpen) child.split = this.bestSplit(child);
           if (child.split !== null) open.push(child);
-          else this.give(child.hist!);
-          if (child.split === null) child.hist = null;
+          else {
+            this.give(child.hist!);
+            child.hist = null;
+          }
         }
       } else this.give(parentHist);
     }

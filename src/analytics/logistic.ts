@@ -10,7 +10,7 @@
  * the Hessian cheap to form and solve, convergence is quadratic and the
  * result does not depend on any random start.
  */
-import { checkDesign, checkLabels, checkRows, sigmoid, type Design } from './metrics.js';
+import { checkDesign, checkFeatures, checkLabels, checkRows, sigmoid, type Design } from './metrics.js';
 
 export interface LogisticOptions {
   /** strength of the ½‖w‖² penalty against the summed log-loss; 1 = sklearn's C=1. Default 1 */
@@ -244,15 +244,6 @@ export function trainLogistic(x: Design, y: Uint8Array, options: LogisticOptions
     iterations,
     converged,
   };
-}
-
-/** Throws unless x has the model's features in the model's order. */
-export function checkFeatures(features: readonly string[], x: Design): void {
-  checkDesign(x);
-  if (x.cols !== features.length) throw new RangeError(`x.cols is ${x.cols}, the model has ${features.length} features`);
-  for (let j = 0; j < features.length; j++) {
-    if (x.names[j] !== features[j]) throw new RangeError(`x.names[${j}] is "${x.names[j]}", the model expects "${features[j]}"`);
-  }
 }
 
 /** Probability of label 1 for each row (all rows, or `rows` in that order). */

@@ -24,6 +24,15 @@ export function checkDesign(x: Design, field = 'x'): void {
   if (x.names.length !== x.cols) throw new RangeError(`${field}.names has ${x.names.length} names for ${x.cols} columns`);
 }
 
+/** Throws unless x has the model's features in the model's order. */
+export function checkFeatures(features: readonly string[], x: Design): void {
+  checkDesign(x);
+  if (x.cols !== features.length) throw new RangeError(`x.cols is ${x.cols}, the model has ${features.length} features`);
+  for (let j = 0; j < features.length; j++) {
+    if (x.names[j] !== features[j]) throw new RangeError(`x.names[${j}] is "${x.names[j]}", the model expects "${features[j]}"`);
+  }
+}
+
 /** Throws unless labels has `rows` entries, each 0 or 1. */
 export function checkLabels(labels: Uint8Array, rows: number, field = 'y'): void {
   if (labels.length !== rows) throw new RangeError(`${field} has ${labels.length} labels for ${rows} rows`);

@@ -5,7 +5,7 @@ import { GBDT_DEFAULTS, gbdtImportance, predictGbdt, trainGbdt } from './gbdt.js
 import { logisticImportance, predictLogistic, trainLogistic } from './logistic.js';
 import { auc, brier, calibrationTable, logLoss, type Design } from './metrics.js';
 import { seededRandom } from './random.js';
-import { LegacyRandomState, stratifiedSplit, timeSplit } from './split.js';
+import { LegacyRandomState, stratifiedSplit } from './split.js';
 
 function design(rows: number, cols: number, fill: (i: number, j: number) => number, names?: string[]): Design {
   const data = new Float64Array(rows * cols);
@@ -82,16 +82,6 @@ describe('splits', () => {
     expect(Math.abs(positivesInTest - 0.2 * 251)).toBeLessThanOrEqual(1);
     expect(stratifiedSplit(labels, 0.2, 7)).toEqual({ train, test });
     expect(() => stratifiedSplit(Uint8Array.from([0, 0, 0, 1]), 0.5, 1)).toThrow(/labels/);
-  });
-
-  test('timeSplit: the latest rows are the test side, equal times kept together', () => {
-    const times = Float64Array.from([5, 1, 4, 2, 3, 3, 6, 0, 9, 8]);
-    const { train, test } = timeSplit(times, 0.3);
-    expect(Array.from(test).map((r) => times[r])).toEqual([6, 8, 9]);
-    expect(Math.max(...Array.from(train, (r) => times[r]!))).toBeLessThan(6);
-    const tied = timeSplit(Float64Array.from([1, 2, 2, 2]), 0.5);
-    expect(Array.from(tied.test)).toEqual([]);
-    expect(() => timeSplit(Float64Array.from([1, NaN]), 0.5)).toThrow(/times/);
   });
 });
 

@@ -312,7 +312,9 @@ export async function trainModel(db: Kysely<Schema>, workspaceId: string, id: st
         const m = fit(algorithm, xTrain, trainSet.y, trainRows, (i, total) => void report({ stage: `fit ${algorithm}`, done: i, total }));
         const scores = predict(algorithm, m, xTest, testRows);
         held.set(algorithm, scores);
-        aucs[algorithm] = testRows.length > 0 && positives(testSet.y, testRows) % testRows.length !== 0 ? auc(scores, testLabels) : null;
+        // AUC needs both answers among the hold-out profiles.
+        const held1 = positives(testSet.y, testRows);
+        aucs[algorithm] = held1 > 0 && held1 < testRows.length ? auc(scores, testLabels) : null;
       }
       const chosen: 'logistic' | 'gbdt' = algorithms.length === 1 ? algorithms[0]! : (aucs.gbdt ?? 0) > (aucs.logistic ?? 0) ? 'gbdt' : 'logistic';
 
@@ -369,6 +371,9 @@ export async function trainModel(db: Kysely<Schema>, workspaceId: string, id: st
 
 function randomHoldOut(e: Examples): { trainSet: Examples; testSet: Examples; trainRows: Int32Array; testRows: Int32Array } {
   if (e.rows.length < 25) throw new AnalyticsInputError('target', `only ${e.rows.length} profiles have an answer to this question; a model needs at least 25`);
+  const yes = positives(e.y, e.rows);
+  // Both answers must reach both sides of the split, and a handful of either teaches nothing.
+  if (Math.min(yes, e.rows.length - yes) < 5) throw new AnalyticsInputError('target', `${yes} of ${e.rows.length} profiles answer yes; a model needs at least 5 of each answer`);
   const labels = Uint8Array.from(e.rows, (r) => e.y[r]!);
   const split = stratifiedSplit(labels, 0.2, 42);
   return { trainSet: e, testSet: e, trainRows: Int32Array.from(split.train, (i) => e.rows[i]!), testRows: Int32Array.from(split.test, (i) => e.rows[i]!) };

@@ -8,10 +8,8 @@
  * `RandomState` (MT19937 with its documented seeding and bounded-integer
  * draws) and StratifiedShuffleSplit's documented allocation, both written
  * here from their descriptions. Our own randomness elsewhere uses
- * `seededRandom`; this generator exists only for that agreement.
- *
- * `timeSplit` is what the product validates on: the latest customers are
- * the hold-out, as they would be when a model scores tomorrow's data.
+ * `seededRandom`; this generator exists only for that agreement. (Questions
+ * about the future are validated on time instead: see model-training.ts.)
  */
 
 const MT_N = 624;
@@ -179,24 +177,4 @@ export function stratifiedSplit(labels: Uint8Array, testShare: number, seed: num
   const trainOrder = rng.permutation(trainOut.length);
   const testOrder = rng.permutation(testOut.length);
   return { train: trainOrder.map((i) => trainOut[i]!), test: testOrder.map((i) => testOut[i]!) };
-}
-
-/**
- * Time-based hold-out: the latest validationShare of the rows (rounded up)
- * are the test side, the rest train. Rows with the same time stay on one
- * side (the earlier one) so a batch loaded at one instant is never split.
- * Both sides come back in time order; NaN times are not allowed.
- */
-export function timeSplit(times: Float64Array, validationShare: number): { train: Int32Array; test: Int32Array } {
-  const n = times.length;
-  if (n === 0) throw new RangeError('times: empty');
-  if (!(validationShare > 0 && validationShare < 1)) throw new RangeError(`validationShare must be within (0, 1), got ${validationShare}`);
-  for (let i = 0; i < n; i++) if (Number.isNaN(times[i]!)) throw new RangeError(`times: NaN at row ${i}`);
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  // Row number breaks ties so the split does not depend on the sort's stability.
-  order.sort((a, b) => times[a]! - times[b]! || a - b);
-  let cut = n - Math.ceil(validationShare * n);
-  while (cut < n && cut > 0 && times[order[cut]!] === times[order[cut - 1]!]) cut++;
-  return { train: order.slice(0, cut), test: order.slice(cut) };
 }

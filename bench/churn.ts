@@ -28,7 +28,7 @@
  * Data sets come from ${CUSTODIAN_DATASETS ?? '../shared/datasets'}.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +38,7 @@ import { predictLogistic, trainLogistic } from '../src/analytics/logistic.js';
 import { auc, type Design } from '../src/analytics/metrics.js';
 import { seededRandom } from '../src/analytics/random.js';
 import { stratifiedSplit } from '../src/analytics/split.js';
+import { readTelco } from '../test/helpers/telco.js';
 
 const { values: args } = parseArgs({ options: { scale: { type: 'string' }, python: { type: 'string' } } });
 const SCALE_ROWS = Number(args.scale ?? 1_000_000);
@@ -75,30 +76,7 @@ const notes: string[] = [];
 function loadTelco(): Omit<Dataset, 'train' | 'test' | 'models' | 'checkSplit'> | string {
   const file = join(resolve(process.env.CUSTODIAN_DATASETS ?? '../shared/datasets', 'telco'), 'WA_Fn-UseC_-Telco-Customer-Churn.csv');
   if (!existsSync(file)) return `telco file not found at ${file}`;
-  // The file has no quoted fields, so a plain split is exact.
-  const lines = readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
-  const header = lines[0]!.split(',');
-  const records = lines.slice(1).map((l) => l.split(',').map((v) => v.trim()));
-  const numeric = new Set(['SeniorCitizen', 'tenure', 'MonthlyCharges', 'TotalCharges']);
-  const columns: Array<{ name: string; values: Float64Array }> = [];
-  header.forEach((name, j) => {
-    if (name === 'customerID' || name === 'Churn') return;
-    if (numeric.has(name)) {
-      columns.push({ name, values: Float64Array.from(records, (r) => (r[j] === '' ? 0 : Number(r[j]))) });
-      return;
-    }
-    for (const level of [...new Set(records.map((r) => r[j]!))].sort()) {
-      columns.push({ name: `${name}_${level}`, values: Float64Array.from(records, (r) => (r[j] === level ? 1 : 0)) });
-    }
-  });
-  const rows = records.length;
-  const cols = columns.length;
-  const data = new Float64Array(rows * cols);
-  columns.forEach((c, j) => {
-    for (let i = 0; i < rows; i++) data[i * cols + j] = c.values[i]!;
-  });
-  const churn = header.indexOf('Churn');
-  return { name: 'telco churn', x: { rows, cols, data, names: columns.map((c) => c.name) }, y: Uint8Array.from(records, (r) => (r[churn] === 'Yes' ? 1 : 0)) };
+  return { name: 'telco churn', ...readTelco(file) };
 }
 
 /**

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { requireDatasets } from '../../test/helpers/datasets.js';
 import { GBDT_DEFAULTS, gbdtImportance, predictGbdt, trainGbdt } from './gbdt.js';
@@ -6,6 +5,7 @@ import { logisticImportance, predictLogistic, trainLogistic } from './logistic.j
 import { auc, brier, calibrationTable, logLoss, type Design } from './metrics.js';
 import { seededRandom } from './random.js';
 import { LegacyRandomState, stratifiedSplit } from './split.js';
+import { readTelco } from '../../test/helpers/telco.js';
 
 function design(rows: number, cols: number, fill: (i: number, j: number) => number, names?: string[]): Design {
   const data = new Float64Array(rows * cols);
@@ -222,34 +222,11 @@ describe('gradient-boosted trees', () => {
 const files = requireDatasets(['telco/WA_Fn-UseC_-Telco-Customer-Churn.csv']);
 
 describe.skipIf(files === null)('Telco churn hold-out (stratified 80/20, seed 42)', () => {
-  /** As SOURCES.md prescribes: customerID dropped, categoricals one-hot (all levels), blank TotalCharges 0. */
-  function loadTelco(path: string): { x: Design; y: Uint8Array } {
-    // The file has no quoted fields, so splitting on commas is exact.
-    const lines = readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
-    const header = lines[0]!.split(',');
-    const records = lines.slice(1).map((l) => l.split(',').map((v) => v.trim()));
-    const numeric = new Set(['SeniorCitizen', 'tenure', 'MonthlyCharges', 'TotalCharges']);
-    const columns: Array<{ name: string; values: Float64Array }> = [];
-    header.forEach((name, j) => {
-      if (name === 'customerID' || name === 'Churn') return;
-      if (numeric.has(name)) {
-        columns.push({ name, values: Float64Array.from(records, (r) => (r[j] === '' ? 0 : Number(r[j]))) });
-        return;
-      }
-      for (const level of [...new Set(records.map((r) => r[j]!))].sort()) {
-        columns.push({ name: `${name}_${level}`, values: Float64Array.from(records, (r) => (r[j] === level ? 1 : 0)) });
-      }
-    });
-    const x = design(records.length, columns.length, (i, j) => columns[j]!.values[i]!, columns.map((c) => c.name));
-    const churn = header.indexOf('Churn');
-    return { x, y: Uint8Array.from(records, (r) => (r[churn] === 'Yes' ? 1 : 0)) };
-  }
-
   let loaded: { x: Design; y: Uint8Array; trainRows: Int32Array; testRows: Int32Array; yTest: Uint8Array } | undefined;
   // Loaded on first use: a skipped block's body still runs at collection.
   const telco = (): NonNullable<typeof loaded> => {
     if (loaded === undefined) {
-      const { x, y } = loadTelco(files!['telco/WA_Fn-UseC_-Telco-Customer-Churn.csv']);
+      const { x, y } = readTelco(files!['telco/WA_Fn-UseC_-Telco-Customer-Churn.csv']);
       const split = stratifiedSplit(y, 0.2, 42);
       loaded = { x, y, trainRows: split.train, testRows: split.test, yTest: pick(y, split.test) };
     }

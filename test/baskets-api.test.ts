@@ -63,6 +63,9 @@ describe.skipIf(files === null).each(backends)('association rules and recommenda
     const tiny = await admin('GET', '/api/analytics/association-rules?minSupport=0.00001');
     expect(tiny.statusCode).toBe(400);
     expect(JSON.stringify(tiny.json())).toContain('minSupport');
+    const huge = await admin('GET', '/api/analytics/association-rules?minLift=1e400');
+    expect(huge.statusCode).toBe(400);
+    expect(JSON.stringify(huge.json())).toContain('minLift');
     const bad = await admin('GET', '/api/analytics/association-rules?minConfidence=2');
     expect(bad.statusCode).toBe(400);
     expect(JSON.stringify(bad.json())).toContain('minConfidence');

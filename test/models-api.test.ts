@@ -114,10 +114,19 @@ describe.each(backends)('prediction models API on $name', (backend) => {
       expect(JSON.stringify(res.json()), JSON.stringify(body)).toContain(field);
     }
     expect((await admin('GET', '/api/analytics/models/6f1c1a52-8a55-4f3e-9d1e-000000000000')).statusCode).toBe(404);
-    // A trait nobody has cannot be learned: the model is kept, failed, with the reason.
+    // A trait nobody has cannot be learned: waiting for the first training, the caller gets the reason and no model is left behind.
     const empty = await admin('POST', '/api/analytics/models', { name: 'vip', target: { kind: 'trait', trait: 'vip' }, wait: true });
     expect(empty.statusCode).toBe(400);
     expect(JSON.stringify(empty.json())).toContain('target');
+    expect(((await admin('GET', '/api/analytics/models')).json() as { models: Model[] }).models.map((m) => m.name)).not.toContain('vip');
+    // Not waiting, the model is kept as failed, with the reason.
+    const kept = await admin('POST', '/api/analytics/models', { name: 'vip', target: { kind: 'trait', trait: 'vip' } });
+    expect(kept.statusCode).toBe(202);
+    const id = (kept.json() as Model).id;
+    let model = kept.json() as Model;
+    for (let i = 0; i < 100 && model.status === 'training'; i++) model = (await admin('GET', `/api/analytics/models/${id}`)).json() as Model;
+    expect(model.status).toBe('failed');
+    expect(model.error).toContain('profiles');
   });
 });
 

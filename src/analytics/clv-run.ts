@@ -130,9 +130,11 @@ export async function runClv(db: Kysely<Schema>, workspaceId: string, params: Cl
 
     await report({ stage: 'write', total: customers }, true);
     const ids = Array.from(all.customerIds, (c) => orders.profileIds[c]!);
-    await replaceScores(db, workspaceId, 'clv', ids.map((profileId, i) => ({ profileId, value: round2(scored.clv[i]!), label: null })), now);
-    await replaceScores(db, workspaceId, 'p_alive', ids.map((profileId, i) => ({ profileId, value: round4(scored.pAlive[i]!), label: null })), now);
-    await replaceScores(db, workspaceId, 'expected_purchases', ids.map((profileId, i) => ({ profileId, value: round4(scored.expectedPurchases[i]!), label: null })), now);
+    await replaceScores(db, workspaceId, [
+      { name: 'clv', rows: ids.map((profileId, i) => ({ profileId, value: round2(scored.clv[i]!), label: null })) },
+      { name: 'p_alive', rows: ids.map((profileId, i) => ({ profileId, value: round4(scored.pAlive[i]!), label: null })) },
+      { name: 'expected_purchases', rows: ids.map((profileId, i) => ({ profileId, value: round4(scored.expectedPurchases[i]!), label: null })) },
+    ], now);
 
     const clvSorted = Float64Array.from(scored.clv).sort();
     let total = 0;

@@ -10,6 +10,7 @@ import {
   expectedRepeatPurchases,
   fitBgNbd,
   fitGammaGamma,
+  gammaGammaLogLikelihood,
   lnGamma,
   pAlive,
   predictClv,
@@ -213,6 +214,9 @@ describe('BG/NBD properties', () => {
     expect(fit.params.q / truth.q).toBeLessThan(1.15);
     expect(fit.params.gamma / truth.gamma).toBeGreaterThan(0.8);
     expect(fit.params.gamma / truth.gamma).toBeLessThan(1.2);
+    // The fit's log-likelihood is the likelihood at its parameters, and no worse than at the truth.
+    expect(gammaGammaLogLikelihood(fit.params, { x, meanSpend })).toBeCloseTo(fit.logLikelihood, 6);
+    expect(gammaGammaLogLikelihood(truth, { x, meanSpend })).toBeLessThanOrEqual(fit.logLikelihood);
   });
 
   it('calibration vs hold-out on simulated customers: predicted matches actual', () => {

@@ -27,6 +27,8 @@ export interface FeedbackReport {
   from: string;
   to: string;
   responses: number;
+  /** true when the window held more than MAX_FEEDBACK pieces: the oldest were left out, and `from` is the oldest read */
+  truncated: boolean;
   texts: number;
   /** −100..100, null without NPS answers */
   nps: number | null;
@@ -72,24 +74,23 @@ export async function runFeedback(db: Kysely<Schema>, workspaceId: string, param
       week.responses += 1;
       if (row.nps !== null) week.nps.push(row.nps);
       if (row.csat !== null) week.csat.push(row.csat);
-      const text = row.text?.trim();
-      if (text) {
-        const s = scoreSentiment(text);
+      const text = row.text?.trim() ?? '';
+      const s = text ? scoreSentiment(text) : null;
+      const mine = perProfile.get(row.profileId) ?? { sum: 0, n: 0, complaint: false };
+      perProfile.set(row.profileId, mine);
+      if (s) {
         counts[s.label] += 1;
         sentimentSum += s.score;
         week.sentiment.push(s.score);
         docs.push({ text });
-        // The sender's own word counts too: feedback filed as a complaint is one, whatever its wording.
-        const complaint = s.complaint || row.type === 'complaint';
-        const mine = perProfile.get(row.profileId) ?? { sum: 0, n: 0, complaint: false };
         mine.sum += s.score;
         mine.n += 1;
-        mine.complaint ||= complaint;
-        perProfile.set(row.profileId, mine);
-        if (complaint) {
-          complaintCount += 1;
-          if (complaints.length < 50) complaints.push({ profileId: row.profileId, at: row.at.toISOString(), text: text.slice(0, 500), score: s.score, signals: s.signals });
-        }
+      }
+      // The sender's own word counts too: feedback filed as a complaint is one, whatever its wording, even without text.
+      if (s?.complaint || row.type === 'complaint') {
+        mine.complaint = true;
+        complaintCount += 1;
+        if (complaints.length < 50) complaints.push({ profileId: row.profileId, at: row.at.toISOString(), text: text.slice(0, 500), score: s?.score ?? 0, signals: s?.signals ?? [] });
       }
       if (i % 1000 === 999) void report({ stage: 'sentiment', done: i + 1, total: rows.length });
     });
@@ -97,13 +98,17 @@ export async function runFeedback(db: Kysely<Schema>, workspaceId: string, param
     const themes = extractThemes(docs, { topKeywords: 30, themes: 10 });
     await report({ stage: 'write' }, true);
     const profiles = [...perProfile.entries()];
-    await replaceScores(db, workspaceId, 'sentiment', profiles.map(([profileId, p]) => ({ profileId, value: Math.round((p.sum / p.n) * 1000) / 1000, label: null })), now);
-    await replaceScores(db, workspaceId, 'complaint', profiles.filter(([, p]) => p.complaint).map(([profileId]) => ({ profileId, value: 1, label: null })), now);
+    await replaceScores(db, workspaceId, [
+      { name: 'sentiment', rows: profiles.filter(([, p]) => p.n > 0).map(([profileId, p]) => ({ profileId, value: Math.round((p.sum / p.n) * 1000) / 1000, label: null })) },
+      { name: 'complaint', rows: profiles.filter(([, p]) => p.complaint).map(([profileId]) => ({ profileId, value: 1, label: null })) },
+    ], now);
     const npsAnswers = rows.filter((r) => r.nps !== null).map((r) => r.nps!);
     const csatAnswers = rows.filter((r) => r.csat !== null).map((r) => r.csat!);
     const mean = (xs: number[]) => (xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+    const truncated = rows.length === MAX_FEEDBACK;
     return {
-      from: from.toISOString(),
+      from: (truncated ? rows[rows.length - 1]!.at : from).toISOString(),
+      truncated,
       to: now.toISOString(),
       responses: rows.length,
       texts: docs.length,

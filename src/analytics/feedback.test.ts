@@ -21,6 +21,13 @@ function readSet(lang: 'zh' | 'en'): Labelled[] {
 
 // ─── Labelled evaluation ──────────────────────────────────────────────────
 
+describe('full-width Latin', () => {
+  it('reads Ｇｏｏｄ as good, as Chinese input methods type it', () => {
+    expect(scoreSentiment('Ｇｏｏｄ ＧＯＯＤ').label).toBe('positive');
+    expect(scoreSentiment('Ｖｅｒｙ ｂａｄ').label).toBe('negative');
+  });
+});
+
 describe('accuracy on the labelled sets', () => {
   for (const lang of ['zh', 'en'] as const) {
     it(`${lang}: 3-class accuracy ≥ 0.75`, () => {

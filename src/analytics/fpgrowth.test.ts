@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { requireDatasets } from '../../test/helpers/datasets.js';
-import { associationRules, basketsFrom, frequentItemsets, minimumCount, type Baskets } from './fpgrowth.js';
+import { associationRules, basketsFrom, frequentItemsets, minimumCount, TooManyItemsets, type Baskets } from './fpgrowth.js';
 
 /** The textbook five-basket example; every figure asserted below was worked out by hand. */
 const SHOP = basketsFrom([
@@ -138,6 +138,14 @@ describe('associationRules on a hand example', () => {
     const capped = associationRules(SHOP, { minSupport: 0.4, minConfidence: 0.6, maxRules: 3 });
     expect(capped.rules).toEqual(rules.slice(0, 3));
     expect(capped.matched).toBe(rules.length);
+  });
+
+  it('stops past maxItemsets, naming the threshold to raise', () => {
+    const many = basketsFrom(Array.from({ length: 20 }, () => ['a', 'b', 'c', 'd', 'e', 'f']));
+    // 63 non-empty subsets of six items, all in every basket.
+    expect(associationRules(many, { minSupport: 0.5, minConfidence: 0.5, maxItemsets: 63 }).itemsets).toBe(63);
+    expect(() => associationRules(many, { minSupport: 0.5, minConfidence: 0.5, maxItemsets: 62 })).toThrow(TooManyItemsets);
+    expect(() => associationRules(many, { minSupport: 0.5, minConfidence: 0.5, maxItemsets: 62 })).toThrow(/minSupport/);
   });
 
   it('survives JSON', () => {

@@ -68,6 +68,15 @@ export interface AssociationRuleOptions {
   maxLength?: number;
   /** keep only the first this many after sorting; default all */
   maxRules?: number;
+  /** stop with a TooManyItemsets error past this many frequent itemsets; default no limit */
+  maxItemsets?: number;
+}
+
+/** Mining stopped at `AssociationRuleOptions.maxItemsets`: the thresholds let too much through to hold in memory. */
+export class TooManyItemsets extends RangeError {
+  constructor(readonly limit: number) {
+    super(`minSupport: more than ${limit} frequent itemsets; raise minSupport or lower maxLength`);
+  }
 }
 
 export interface AssociationRuleResult {
@@ -434,7 +443,9 @@ export function mineRules(b: Baskets, options: AssociationRuleOptions): { rules:
   // Every subset of a frequent set is frequent, so each antecedent's count is in this trie,
   // keyed by items ascending.
   const root: TrieNode = { count: n, children: new Map() };
+  const maxItemsets = options.maxItemsets ?? Number.POSITIVE_INFINITY;
   mine(b, minimumCount(minSupport, n), maxLength, (buffer, length, count) => {
+    if (ends.length >= maxItemsets) throw new TooManyItemsets(maxItemsets);
     sorted.length = 0;
     for (let i = 0; i < length; i++) {
       const v = buffer[i]!;

@@ -136,10 +136,12 @@ export async function runRfm(db: Kysely<Schema>, workspaceId: string, now = new 
     const summary = summarizeRfm(input, scores);
     await report({ stage: 'write', total: profileIds.length }, true);
     const rows = (pick: (i: number) => { value: number | null; label: string | null }) => profileIds.map((profileId, i) => ({ profileId, ...pick(i) }));
-    await replaceScores(db, workspaceId, 'rfm_r', rows((i) => ({ value: scores.r[i]!, label: null })), now);
-    await replaceScores(db, workspaceId, 'rfm_f', rows((i) => ({ value: scores.f[i]!, label: null })), now);
-    await replaceScores(db, workspaceId, 'rfm_m', rows((i) => ({ value: scores.m[i]!, label: null })), now);
-    await replaceScores(db, workspaceId, 'rfm_segment', rows((i) => ({ value: scores.segment[i]!, label: RFM_SEGMENTS[scores.segment[i]!]! })), now);
+    await replaceScores(db, workspaceId, [
+      { name: 'rfm_r', rows: rows((i) => ({ value: scores.r[i]!, label: null })) },
+      { name: 'rfm_f', rows: rows((i) => ({ value: scores.f[i]!, label: null })) },
+      { name: 'rfm_m', rows: rows((i) => ({ value: scores.m[i]!, label: null })) },
+      { name: 'rfm_segment', rows: rows((i) => ({ value: scores.segment[i]!, label: RFM_SEGMENTS[scores.segment[i]!]! })) },
+    ], now);
     return { ...summary, computedAt: now.toISOString(), segmentNamesZh: RFM_SEGMENTS.map((s) => RFM_SEGMENT_NAMES_ZH[s]), cuts: scores.cuts };
   }, onStarted);
 }
@@ -220,7 +222,7 @@ export async function runClusters(db: Kysely<Schema>, workspaceId: string, param
     const fit = await kmeansParallel(z, { k: chosen, restarts, seed: params.seed ?? 1, onProgress: (restart) => void report({ stage: 'fit', done: restart + 1, total: restarts }) });
     const described = describeClusters(fit, features, mean, std).map((c) => ({ ...c, name: clusterName(c) }));
     await report({ stage: 'write', total: n }, true);
-    await replaceScores(db, workspaceId, 'cluster', set.profileIds.map((profileId, i) => ({ profileId, value: fit.assignments[i]!, label: described[fit.assignments[i]!]!.name })), now);
+    await replaceScores(db, workspaceId, [{ name: 'cluster', rows: set.profileIds.map((profileId, i) => ({ profileId, value: fit.assignments[i]!, label: described[fit.assignments[i]!]!.name })) }], now);
     return { k: chosen, features, profiles: n, inertia: fit.inertia, silhouette: silhouette(z, fit.assignments, chosen, 2000, params.seed ?? 1), choices, suggestedK, elbowK, clusters: described };
   }, onStarted);
 }

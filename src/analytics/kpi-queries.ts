@@ -15,6 +15,7 @@ import {
   type SurveyCounts,
   type WindowCounts,
 } from './kpis.js';
+import { AMOUNT, CSAT_ANSWER, NPS_ANSWER } from './queries.js';
 
 /**
  * The counting behind kpis.ts: one set-based statement per family of figures,
@@ -25,8 +26,6 @@ import {
 
 const DAY = 86_400_000;
 
-/** What an order is worth: Segment's spec names total, revenue or value (as queries.ts reads it). */
-const AMOUNT = sql`coalesce(custodian_number(e.properties -> 'total'), custodian_number(e.properties -> 'revenue'), custodian_number(e.properties -> 'value'), 0)`;
 
 // Closed sets, so they can be spliced into the statement as they are.
 const UNIT: Record<Period, RawBuilder<unknown>> = { day: sql.raw(`'day'`), week: sql.raw(`'week'`), month: sql.raw(`'month'`) };
@@ -99,15 +98,11 @@ export async function loadKpiCounts(db: Kysely<Schema>, workspaceId: string, q: 
     select case when t < ${start} then 'before' else ${keyOf(t, q.period)} end as k, count(*) as customers
     from f where t < ${end} group by 1`.execute(db);
 
-  // Survey answers: properties nps (0–10) and csat (1–5), or score with type nps|csat.
+  // Survey answers as queries.ts reads them everywhere.
   const surveys = await sql<{ k: string; promoters: string; passives: string; detractors: string; csat_satisfied: string; csat_responses: string }>`
     with m as (${people}),
     s as (
-      select e.timestamp as t,
-        case when custodian_number(e.properties -> 'nps') between 0 and 10 then custodian_number(e.properties -> 'nps')
-             when e.properties ->> 'type' = 'nps' and custodian_number(e.properties -> 'score') between 0 and 10 then custodian_number(e.properties -> 'score') end as nps,
-        case when custodian_number(e.properties -> 'csat') between 1 and 5 then custodian_number(e.properties -> 'csat')
-             when e.properties ->> 'type' = 'csat' and custodian_number(e.properties -> 'score') between 1 and 5 then custodian_number(e.properties -> 'score') end as csat
+      select e.timestamp as t, ${NPS_ANSWER} as nps, ${CSAT_ANSWER} as csat
       from events e join m on m.id = e.profile_id
       where e.workspace_id = ${workspaceId} and e.event = 'Survey Responded' and e.timestamp >= ${start} and e.timestamp < ${end})
     select ${keyOf(t, q.period)} as k,
@@ -217,20 +212,6 @@ export async function loadKpiCounts(db: Kysely<Schema>, workspaceId: string, q: 
 export async function computeKpis(db: Kysely<Schema>, workspaceId: string, q: KpiQuery): Promise<KpiResult> {
   const counts = await loadKpiCounts(db, workspaceId, q);
   return assembleKpis(periodBuckets(q.from, q.to, q.period), counts, monthsBetween(q.from, q.to));
-}
-
-/** The newest finished analytics run of a kind, any kind (clv and feedback runs come from other modules). */
-export async function latestRunResult(db: Kysely<Schema>, workspaceId: string, kind: string): Promise<{ finishedAt: Date | null; startedAt: Date; result: unknown } | null> {
-  const r = await db
-    .selectFrom('analytics_runs')
-    .select(['started_at', 'finished_at', 'result'])
-    .where('workspace_id', '=', workspaceId)
-    .where('kind', '=', kind)
-    .where('status', '=', 'done')
-    .orderBy('started_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  return r ? { finishedAt: r.finished_at, startedAt: r.started_at, result: r.result } : null;
 }
 
 /** Every segment with its current live members, largest first. */

@@ -4,7 +4,7 @@ import type { Schema } from '../storage/schema.js';
 import { predictGbdt, trainGbdt, gbdtImportance, GBDT_DEFAULTS, type GbdtModel } from './gbdt.js';
 import { AnalyticsInputError, recorded } from './jobs.js';
 import { logisticImportance, predictLogistic, trainLogistic, type LogisticModel } from './logistic.js';
-import { auc, calibrationTable, type Design } from './metrics.js';
+import { auc, brier, calibrationTable, logLoss, type Design } from './metrics.js';
 import { availableFeatures, BEHAVIOUR_FEATURES, loadFeatures, profilesWithEvent, replaceScores, segmentMemberSet, type FeatureSet } from './queries.js';
 import { stratifiedSplit } from './split.js';
 import type { FeatureColumn } from './tree.js';
@@ -58,12 +58,16 @@ export interface ModelReport {
   features: string[];
   auc: { logistic: number | null; gbdt: number | null };
   chosen: 'logistic' | 'gbdt';
+  /** the chosen model's hold-out log-loss and Brier score (lower is better); null without hold-out rows */
+  logLoss: number | null;
+  brier: number | null;
   /** predicted against observed rate by decile of the chosen model's hold-out scores */
   calibration: Array<{ lower: number; upper: number; predicted: number; observed: number; count: number }>;
   importance: Array<{ feature: string; importance: number }>;
   scored: number;
   meanScore: number;
   baseRate: number;
+  warnings: string[];
 }
 
 interface Artefact {
@@ -282,8 +286,10 @@ export async function trainModel(db: Kysely<Schema>, workspaceId: string, id: st
         const older = await examples(db, workspaceId, d, features, trainedAsOf, true);
         const newer = await examples(db, workspaceId, d, features, validatedAsOf, true);
         latest = newer;
-        const olderPositives = positives(older.y, older.rows);
-        if (older.rows.length >= 50 && olderPositives > 0 && olderPositives < older.rows.length && newer.rows.length >= 20) {
+        const olderYes = positives(older.y, older.rows);
+        const newerYes = positives(newer.y, newer.rows);
+        const enough = (yes: number, rows: number) => Math.min(yes, rows - yes) >= 5;
+        if (older.rows.length >= 50 && enough(olderYes, older.rows.length) && enough(newerYes, newer.rows.length)) {
           validation = 'time';
           (trainSet = older), (trainRows = older.rows);
           (testSet = newer), (testRows = newer.rows);
@@ -316,6 +322,9 @@ export async function trainModel(db: Kysely<Schema>, workspaceId: string, id: st
         const held1 = positives(testSet.y, testRows);
         aucs[algorithm] = held1 > 0 && held1 < testRows.length ? auc(scores, testLabels) : null;
       }
+      const warnings: string[] = [];
+      if (validation === 'time' && features.some((f) => f.startsWith('trait:')))
+        warnings.push('traits are read as they are now, also for the past snapshots: a trait that changed since (or that records the outcome) makes the hold-out AUC look better than it is');
       const chosen: 'logistic' | 'gbdt' = algorithms.length === 1 ? algorithms[0]! : (aucs.gbdt ?? 0) > (aucs.logistic ?? 0) ? 'gbdt' : 'logistic';
 
       // The model that scores is fitted on the latest labelled snapshot: the freshest behaviour.
@@ -330,7 +339,7 @@ export async function trainModel(db: Kysely<Schema>, workspaceId: string, id: st
       const xNow = current === latest ? xLatest : design(current.set.columns, latestEncoding);
       const scores = predict(chosen, final, xNow, current.rows);
       const rows = Array.from(current.rows, (r, i) => ({ profileId: current.set.profileIds[r]!, value: Math.round(scores[i]! * 10_000) / 10_000, label: null }));
-      await replaceScores(db, workspaceId, d.name, rows, now);
+      await replaceScores(db, workspaceId, [{ name: d.name, rows }], now);
       const artefact: Artefact = { algorithm: chosen, encoding: latestEncoding, model: final, asOf: now.toISOString() };
       let sum = 0;
       for (const s of scores) sum += s;
@@ -343,11 +352,14 @@ export async function trainModel(db: Kysely<Schema>, workspaceId: string, id: st
         features,
         auc: aucs,
         chosen,
+        logLoss: testRows.length > 0 ? logLoss(held.get(chosen)!, testLabels) : null,
+        brier: testRows.length > 0 ? brier(held.get(chosen)!, testLabels) : null,
         calibration: testRows.length > 0 ? calibrationTable(held.get(chosen)!, testLabels, 10) : [],
         importance: latestEncoding.columns.map((c, j) => ({ feature: columnName(c), importance: importance[j] ?? 0 })).sort((a, b) => b.importance - a.importance).slice(0, 30),
         scored: rows.length,
         meanScore: rows.length > 0 ? sum / rows.length : 0,
         baseRate: latest.rows.length > 0 ? positives(latest.y, latest.rows) / latest.rows.length : 0,
+        warnings,
       };
       await db
         .updateTable('analytics_models')

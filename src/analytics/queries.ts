@@ -13,7 +13,19 @@ const PAGE = 20_000;
 const DAY = 86_400_000;
 
 /** What an order is worth: Segment's spec names total, revenue or value. */
-const AMOUNT = sql`coalesce(custodian_number(e.properties -> 'total'), custodian_number(e.properties -> 'revenue'), custodian_number(e.properties -> 'value'), 0)`;
+export const AMOUNT = sql`coalesce(custodian_number(e.properties -> 'total'), custodian_number(e.properties -> 'revenue'), custodian_number(e.properties -> 'value'), 0)`;
+
+/**
+ * A Survey Responded event's (alias e) answers: `nps` 0–10 and `csat` 1–5,
+ * or `score` with `type` nps or csat (one event per question); anything out
+ * of range is no answer. Every figure of NPS and CSAT reads them so.
+ */
+export const NPS_ANSWER = sql`case
+  when custodian_number(e.properties -> 'nps') between 0 and 10 then custodian_number(e.properties -> 'nps')
+  when e.properties ->> 'type' = 'nps' and custodian_number(e.properties -> 'score') between 0 and 10 then custodian_number(e.properties -> 'score') end`;
+export const CSAT_ANSWER = sql`case
+  when custodian_number(e.properties -> 'csat') between 1 and 5 then custodian_number(e.properties -> 'csat')
+  when e.properties ->> 'type' = 'csat' and custodian_number(e.properties -> 'score') between 1 and 5 then custodian_number(e.properties -> 'score') end`;
 
 /**
  * The categories an order is in: its own `category`, and each of its
@@ -102,19 +114,24 @@ export interface ScoreRow {
 }
 
 /**
- * Replace a score for a whole workspace: the rows given are written, and
- * profiles that had it but are not given lose it (a customer with no orders
- * left has no RFM segment).
+ * Replace scores for a whole workspace, all in one transaction (RFM's four
+ * or lifetime value's three never disagree): the rows given are written, and
+ * profiles that had a score but are not given lose it (a customer with no
+ * orders left has no RFM segment). Two runs writing the same score (the
+ * worker and an API call) wait for each other instead of colliding.
  */
-export async function replaceScores(db: Kysely<Schema>, workspaceId: string, name: string, rows: readonly ScoreRow[], now: Date): Promise<void> {
+export async function replaceScores(db: Kysely<Schema>, workspaceId: string, scores: ReadonlyArray<{ name: string; rows: readonly ScoreRow[] }>, now: Date): Promise<void> {
   await db.transaction().execute(async (tx) => {
-    await tx.deleteFrom('profile_scores').where('workspace_id', '=', workspaceId).where('name', '=', name).execute();
-    for (let i = 0; i < rows.length; i += PAGE) {
-      const chunk = rows.slice(i, i + PAGE);
-      await sql`
-        insert into profile_scores (workspace_id, profile_id, name, value, label, computed_at)
-        select ${workspaceId}::text, id, ${name}::text, value, label, ${now}::timestamptz
-        from unnest(${chunk.map((r) => r.profileId)}::uuid[], ${chunk.map((r) => r.value)}::float8[], ${chunk.map((r) => r.label)}::text[]) as t(id, value, label)`.execute(tx);
+    for (const { name } of [...scores].sort((a, b) => (a.name < b.name ? -1 : 1))) await sql`select pg_advisory_xact_lock(hashtext(${`scores ${workspaceId} ${name}`}))`.execute(tx);
+    for (const { name, rows } of scores) {
+      await tx.deleteFrom('profile_scores').where('workspace_id', '=', workspaceId).where('name', '=', name).execute();
+      for (let i = 0; i < rows.length; i += PAGE) {
+        const chunk = rows.slice(i, i + PAGE);
+        await sql`
+          insert into profile_scores (workspace_id, profile_id, name, value, label, computed_at)
+          select ${workspaceId}::text, id, ${name}::text, value, label, ${now}::timestamptz
+          from unnest(${chunk.map((r) => r.profileId)}::uuid[], ${chunk.map((r) => r.value)}::float8[], ${chunk.map((r) => r.label)}::text[]) as t(id, value, label)`.execute(tx);
+      }
     }
   });
 }
@@ -192,8 +209,8 @@ export async function loadFeatures(db: Kysely<Schema>, workspaceId: string, feat
         ? Promise.resolve({ rows: [] as Array<{ profile_id: string; nps_last: number | null; csat_avg: number | null; support_90d: string | number }> })
         : sql<{ profile_id: string; nps_last: number | null; csat_avg: number | null; support_90d: string | number }>`
           select e.profile_id,
-            (array_agg(custodian_number(e.properties -> 'nps') order by e.timestamp desc) filter (where e.event = 'Survey Responded' and custodian_number(e.properties -> 'nps') is not null))[1] as nps_last,
-            avg(custodian_number(e.properties -> 'csat')) filter (where e.event = 'Survey Responded') as csat_avg,
+            (array_agg(${NPS_ANSWER} order by e.timestamp desc) filter (where e.event = 'Survey Responded' and ${NPS_ANSWER} is not null))[1] as nps_last,
+            avg(${CSAT_ANSWER}) filter (where e.event = 'Survey Responded') as csat_avg,
             count(*) filter (where e.event = any(${[...SUPPORT_EVENTS]}::text[]) and e.timestamp >= ${since90}) as support_90d
           from events e
           where e.workspace_id = ${workspaceId} and e.timestamp <= ${now} and e.profile_id = any(${pageIds}::uuid[]) and e.event = any(${['Survey Responded', ...SUPPORT_EVENTS]}::text[])
@@ -430,8 +447,8 @@ export async function loadFeedback(db: Kysely<Schema>, workspaceId: string, from
   const { rows } = await sql<{ profile_id: string; timestamp: Date; event: string; text: string | null; nps: number | null; csat: number | null; type: string | null }>`
     select e.profile_id, e.timestamp, e.event,
       coalesce(e.properties ->> 'comment', e.properties ->> 'text', e.properties ->> 'feedback') as text,
-      custodian_number(e.properties -> 'nps') as nps,
-      coalesce(custodian_number(e.properties -> 'csat'), case when e.event = 'Feedback Submitted' then custodian_number(e.properties -> 'rating') end) as csat,
+      case when e.event = 'Survey Responded' then ${NPS_ANSWER} end as nps,
+      case when e.event = 'Survey Responded' then ${CSAT_ANSWER} end as csat,
       e.properties ->> 'feedback_type' as type
     from events e join profiles p on p.workspace_id = e.workspace_id and p.id = e.profile_id and p.merged_into is null
     where e.workspace_id = ${workspaceId} and e.event = any(${[...FEEDBACK_EVENTS]}::text[]) and e.timestamp > ${from} and e.timestamp <= ${to}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Schema } from '../storage/schema.js';
-import { associationRules, basketsFrom, minimumCount, mineRules, type AssociationRule, type Baskets } from './fpgrowth.js';
+import { associationRules, basketsFrom, minimumCount, mineRules, TooManyItemsets, type AssociationRule, type Baskets } from './fpgrowth.js';
 import { AnalyticsInputError, recorded } from './jobs.js';
 import { currentProfileId, loadBaskets, loadProfileItems, type BasketLevel, type BasketHistory } from './queries.js';
 import { evaluateHitRate, recommend, trainRecommender, type HitRateResult, type PurchaseHistory, type RecommendationReason, type RecommenderModel } from './recommend.js';
@@ -15,6 +15,9 @@ import { evaluateHitRate, recommend, trainRecommender, type HitRateResult, type 
 
 const DAY = 86_400_000;
 export const RECOMMENDER_NAME = 'recommendations';
+
+/** Frequent itemsets one request may hold (a trie node each): beyond it the thresholds are too loose to mean much. */
+const MAX_ITEMSETS = 200_000;
 
 export interface RulesQuery {
   minSupport: number;
@@ -44,15 +47,23 @@ function checkSupport(minSupport: number, baskets: number, field: string): void 
 }
 
 export async function findAssociationRules(db: Kysely<Schema>, workspaceId: string, q: RulesQuery, now = new Date()): Promise<RulesAnswer> {
+  // A query string such as 1e400 arrives as Infinity, which no schema bound refuses.
+  for (const field of ['minSupport', 'minConfidence', 'minLift'] as const) {
+    const v = q[field];
+    if (v !== undefined && !Number.isFinite(v)) throw new AnalyticsInputError(field, `${String(v)} is not a finite number`);
+  }
   const since = new Date(now.getTime() - q.sinceDays * DAY);
   const history = await loadBaskets(db, workspaceId, since, q.level);
   const started = performance.now();
   const baskets = basketsFrom(history.baskets);
   checkSupport(q.minSupport, history.baskets.length, 'minSupport');
-  const found =
-    history.baskets.length === 0
-      ? { rules: [], itemsets: 0, matched: 0 }
-      : associationRules(baskets, { minSupport: q.minSupport, minConfidence: q.minConfidence, minLift: q.minLift, maxLength: q.maxLength, maxRules: q.limit });
+  let found: { rules: AssociationRule[]; itemsets: number; matched: number } = { rules: [], itemsets: 0, matched: 0 };
+  try {
+    if (history.baskets.length > 0) found = associationRules(baskets, { minSupport: q.minSupport, minConfidence: q.minConfidence, minLift: q.minLift, maxLength: q.maxLength, maxRules: q.limit, maxItemsets: MAX_ITEMSETS });
+  } catch (error) {
+    if (error instanceof TooManyItemsets) throw new AnalyticsInputError('minSupport', error.message.replace(/^minSupport: /, ''));
+    throw error;
+  }
   return { level: q.level, since: since.toISOString(), baskets: history.baskets.length, items: baskets.items.length, itemsets: found.itemsets, matched: found.matched, rules: found.rules, tookMs: Math.round(performance.now() - started) };
 }
 
@@ -157,7 +168,13 @@ export async function recommendFor(db: Kysely<Schema>, workspaceId: string, prof
   if (id === null) return null;
   let loaded = await loadArtefact(db, workspaceId);
   if (!loaded) {
-    await runRecommender(db, workspaceId, {});
+    try {
+      await runRecommender(db, workspaceId, {});
+    } catch (error) {
+      // A shop with too few orders to learn from has nothing to recommend yet: an empty list, not an error.
+      if (error instanceof AnalyticsInputError) return { profileId: id, level: 'item', owned: 0, recommendations: [] };
+      throw error;
+    }
     loaded = await loadArtefact(db, workspaceId);
   }
   const { artefact, index } = loaded!;

@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import type { QualityReporter } from '../quality/report.js';
 import type { Database } from '../storage/database.js';
-import { recorded } from './jobs.js';
-import { computeKpis, latestRunResult, scoreDeciles, segmentSizes } from './kpi-queries.js';
+import { latestRun, recorded, type AnalyticsRun } from './jobs.js';
+import { computeKpis, scoreDeciles, segmentSizes } from './kpi-queries.js';
 import { addPeriods, formatMonth, parseMonth, type KpiFigures } from './kpis.js';
 import type { ClvSection, FeedbackSection, MonthlyReport, RfmSection } from './report.js';
 
@@ -13,7 +13,6 @@ import type { ClvSection, FeedbackSection, MonthlyReport, RfmSection } from './r
  * out, so an older or newer run can never break the report.
  */
 
-export class ReportMonthError extends Error {}
 
 const DAY = 86_400_000;
 
@@ -78,7 +77,7 @@ export interface GatherOptions {
 export async function gatherMonthlyReport(database: Database, options: GatherOptions): Promise<MonthlyReport> {
   const { db } = database;
   const first = parseMonth(options.month);
-  if (!first) throw new ReportMonthError(`month: ${options.month} is not a month (YYYY-MM, 01–12)`);
+  if (!first) throw new RangeError(`month: ${options.month} is not a month (YYYY-MM, 01–12)`);
   const now = options.now ?? new Date();
   const ws = options.workspaceId;
   // Twelve months ending with the report's month, in one pass: the last two buckets are the
@@ -97,13 +96,13 @@ export async function gatherMonthlyReport(database: Database, options: GatherOpt
 
   const [segments, rfmRun, clvRun, feedbackRun, churnRisk, quality] = await Promise.all([
     segmentSizes(db, ws),
-    latestRunResult(db, ws, 'rfm'),
-    latestRunResult(db, ws, 'clv'),
-    latestRunResult(db, ws, 'feedback'),
+    latestRun(db, ws, 'rfm'),
+    latestRun(db, ws, 'clv'),
+    latestRun(db, ws, 'feedback'),
     scoreDeciles(db, ws, 'churn_risk'),
     options.quality ? options.quality.report(ws, now) : Promise.resolve(null),
   ]);
-  const at = (run: { finishedAt: Date | null; startedAt: Date } | null) => (run ? (run.finishedAt ?? run.startedAt).toISOString() : null);
+  const at = (run: AnalyticsRun | null) => (run ? (run.finishedAt ?? run.startedAt) : null);
 
   return {
     workspaceId: ws,

@@ -11,7 +11,7 @@
  * through `hits`.
  */
 import { EMOJI_WEIGHTS, EMOTICON_WEIGHTS, lexiconFor, type Lexicon } from './lexicon.js';
-import { detectLanguage, stemEnglish, tokenizeChinese, type Language } from './tokenize.js';
+import { detectLanguage, narrowLatin, stemEnglish, tokenizeChinese, type Language } from './tokenize.js';
 
 export type SentimentLabel = 'positive' | 'negative' | 'neutral';
 
@@ -376,7 +376,7 @@ function squash(sum: number): number {
 }
 
 export function scoreSentiment(text: string, options: SentimentOptions = {}): SentimentResult {
-  const source = typeof text === 'string' ? text : '';
+  const source = typeof text === 'string' ? narrowLatin(text) : '';
   const language = options.language ?? detectLanguage(source);
   const lex = lexiconFor(language);
   if (!source.trim()) return { score: 0, label: 'neutral', language, hits: [], complaint: false, signals: [] };

@@ -130,9 +130,19 @@ export function tokenizeChinese(text: string, keepPunctuation = false, hmm = tru
   return out;
 }
 
+/**
+ * Full-width Latin letters and digits (Ｇｏｏｄ, ５星) as their ASCII forms:
+ * Chinese input methods type them, and the lexicon knows the ASCII words.
+ * Full-width punctuation stays, since it marks Chinese clauses.
+ */
+export function narrowLatin(text: string): string {
+  return text.replace(/[\uFF10-\uFF19\uFF21-\uFF3A\uFF41-\uFF5A]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
+}
+
 /** Word tokens without punctuation; language detected when not given. */
-export function tokenize(text: string, lang: Language = detectLanguage(text)): string[] {
-  if (!text) return [];
+export function tokenize(input: string, lang: Language = detectLanguage(input)): string[] {
+  if (!input) return [];
+  const text = narrowLatin(input);
   return lang === 'zh' ? tokenizeChinese(text) : tokenizeEnglish(text);
 }
 

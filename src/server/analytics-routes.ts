@@ -72,8 +72,9 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
     return reply.code(code).send(run);
   }
 
-  async function launch(workspaceId: string, kind: AnalyticsRun['kind'], wait: boolean, work: (onStarted: (id: string) => void) => Promise<{ runId: string }>): Promise<{ code: 200 | 202; run: AnalyticsRun | null }> {
-    const key = `${workspaceId}\u0000${kind}`;
+  /** `subject` narrows "one at a time" below the kind: each model trains on its own. */
+  async function launch(workspaceId: string, kind: AnalyticsRun['kind'], wait: boolean, work: (onStarted: (id: string) => void) => Promise<{ runId: string }>, subject = ''): Promise<{ code: 200 | 202; run: AnalyticsRun | null }> {
+    const key = `${workspaceId}\u0000${kind}\u0000${subject}`;
     if (running.has(key)) throw new ApiError('CUSTODIAN_CONFLICT', `a ${kind} run is already going on in this workspace; poll GET /api/analytics/runs`, 'body');
     let started!: (id: string) => void;
     const runId = new Promise<string>((resolve) => (started = resolve));
@@ -278,7 +279,7 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
     const ws = request.caller.workspaceId;
     const model = await createModel(db, ws, definition).catch(inputError);
     // A first training that the data cannot support leaves nothing behind when the caller waited for it: the answer says why.
-    const { code, run } = await launch(ws, 'model', wait === true, (onStarted) => trainModel(db, ws, model.id, new Date(), onStarted)).catch(async (error: unknown) => {
+    const { code, run } = await launch(ws, 'model', wait === true, (onStarted) => trainModel(db, ws, model.id, new Date(), onStarted), model.id).catch(async (error: unknown) => {
       await deleteModel(db, ws, model.id);
       throw error;
     });
@@ -306,7 +307,7 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
     const ws = request.caller.workspaceId;
     const { id } = request.params as { id: string };
     await modelOr404(ws, id);
-    const { code, run } = await launch(ws, 'model', (request.body as { wait?: boolean } | undefined)?.wait === true, (onStarted) => trainModel(db, ws, id, new Date(), onStarted));
+    const { code, run } = await launch(ws, 'model', (request.body as { wait?: boolean } | undefined)?.wait === true, (onStarted) => trainModel(db, ws, id, new Date(), onStarted), id);
     return reply.code(code).send({ ...(await modelOr404(ws, id)), ...(run ? { run } : {}) });
   });
 
@@ -315,6 +316,8 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
   }, async (request, reply) => {
     const ws = request.caller.workspaceId;
     const { id } = request.params as { id: string };
+    // A training under way would write the score back after the delete.
+    if ((await modelOr404(ws, id)).status === 'training') throw new ApiError('CUSTODIAN_CONFLICT', `model ${id} is training; delete it when it is done`, 'id');
     if (!(await deleteModel(db, ws, id))) throw new ApiError('CUSTODIAN_NOT_FOUND', `no model ${id}`, 'id');
     await refreshWorkspace(db, ws, { now: new Date(), cause: 'refresh' });
     return reply.code(204).send();
@@ -332,7 +335,7 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
       querystring: Type.Object({
         minSupport: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.01, description: 'share of baskets holding the whole rule' }),
         minConfidence: Type.Number({ minimum: 0, maximum: 1, default: 0.3 }),
-        minLift: Type.Number({ minimum: 0, default: 1 }),
+        minLift: Type.Number({ minimum: 0, maximum: 1_000_000, default: 1 }),
         maxLength: Type.Integer({ minimum: 2, maximum: 10, default: 4, description: 'items in a rule, both sides' }),
         level: Level,
         sinceDays: Type.Integer({ minimum: 1, maximum: 3650, default: 365 }),
@@ -363,10 +366,9 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
     },
   }, async (request) => {
     const ws = request.caller.workspaceId;
-    const last = await latestRecommender(db, ws);
-    if (last) return { ...last.report, trainedAt: last.trainedAt.toISOString() };
-    const { result } = await runRecommender(db, ws, {}).catch(inputError);
-    return result;
+    if (!(await latestRecommender(db, ws))) await runRecommender(db, ws, {}).catch(inputError);
+    const last = (await latestRecommender(db, ws))!;
+    return { ...last.report, trainedAt: last.trainedAt.toISOString() };
   });
 
   app.post('/api/analytics/recommender', {

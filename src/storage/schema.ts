@@ -375,7 +375,7 @@ export interface ProfileScoreTable {
 export interface AnalyticsRunTable {
   workspace_id: string;
   id: string;
-  /** rfm | clusters | tree | clv | model | rules | feedback */
+  /** rfm | clusters | tree | clv | model | recommender | feedback | report */
   kind: string;
   status: string;
   params: Json<Record<string, unknown>>;

@@ -134,26 +134,35 @@ async function workspacesWith(db: Database['db'], events: readonly string[]): Pr
  */
 async function eachWorkspace(db: Database['db'], workspaces: readonly string[], job: (workspaceId: string) => Promise<unknown>): Promise<number> {
   let done = 0;
+  let failure: unknown = null;
   for (const workspaceId of workspaces) {
     try {
       await job(workspaceId);
       done += 1;
     } catch (error) {
-      if (!(error instanceof AnalyticsInputError)) throw error;
+      // One workspace's failure must not cost the others their run; it is reported once all have had theirs.
+      if (!(error instanceof AnalyticsInputError)) failure ??= error;
       continue;
     }
     await refreshWorkspace(db, workspaceId, { now: new Date(), cause: 'refresh' });
   }
+  if (failure !== null) throw failure;
   return done;
 }
 
 /** Lifetime value and the recommender for every workspace with orders; every trained model again. */
 export async function refreshPredictions(db: Database['db']): Promise<number> {
   const buyers = await workspacesWith(db, ['Order Completed']);
-  let done = await eachWorkspace(db, buyers, (ws) => runClv(db, ws, {}));
-  done += await eachWorkspace(db, buyers, (ws) => runRecommender(db, ws, {}));
   const modelled = (await db.selectFrom('analytics_models').select('workspace_id').distinct().where('kind', '=', 'classifier').execute()).map((r) => r.workspace_id);
-  done += await eachWorkspace(db, modelled, (ws) => retrainModels(db, ws));
+  const steps = [
+    () => eachWorkspace(db, buyers, (ws) => runClv(db, ws, {})),
+    () => eachWorkspace(db, buyers, (ws) => runRecommender(db, ws, {})),
+    () => eachWorkspace(db, modelled, (ws) => retrainModels(db, ws)),
+  ];
+  let done = 0;
+  let failure: unknown = null;
+  for (const step of steps) done += await step().catch((error: unknown) => ((failure ??= error), 0));
+  if (failure !== null) throw failure;
   return done;
 }
 

@@ -75,9 +75,13 @@ describe.skipIf(files === null).each(backends)('lifetime value API on $name', (b
   }, 120_000);
 
   it('checks the fit against the 39 hold-out weeks that followed', async () => {
-    const res = await admin('POST', '/api/analytics/clv', { end: '1998-06-30', holdoutDays: 273, wait: true });
+    const before = ((await t.get('/api/profiles?userId=cdnow-00004')).json() as { profiles: Array<{ scores: Record<string, number> }> }).profiles[0]!.scores;
+    const res = await admin('POST', '/api/analytics/clv', { end: '1998-06-30', holdoutDays: 273, scores: false, wait: true });
     expect(res.statusCode, res.body).toBe(200);
-    const report = (res.json() as { result: ClvReport }).result;
+    const report = (res.json() as { result: ClvReport & { scored: boolean } }).result;
+    // A back-test leaves the profiles' scores as they were.
+    expect(report.scored).toBe(false);
+    expect(((await t.get('/api/profiles?userId=cdnow-00004')).json() as { profiles: Array<{ scores: Record<string, number> }> }).profiles[0]!.scores).toEqual(before);
     const d = report.diagnostics!;
     expect(d.calibrationEnd).toBe('1997-09-30');
     expect(sig3(d.params.r)).toBe(0.243);

@@ -24,6 +24,8 @@ export interface ClvParams {
   horizonDays?: number;
   /** yearly discount rate, applied monthly */
   discountRate?: number;
+  /** false to fit without touching the profiles' scores (a back-test on an earlier `end`); default true */
+  scores?: boolean;
 }
 
 export interface ClvDiagnostics {
@@ -49,6 +51,8 @@ export interface ClvReport {
   summary: { customers: number; totalClv: number; meanClv: number; medianClv: number; meanPAlive: number; expectedPurchases: number };
   distribution: Array<{ lower: number; upper: number; count: number }>;
   diagnostics: ClvDiagnostics | null;
+  /** whether this fit wrote the profiles' scores */
+  scored: boolean;
   warnings: string[];
 }
 
@@ -128,13 +132,15 @@ export async function runClv(db: Kysely<Schema>, workspaceId: string, params: Cl
       }
     }
 
-    await report({ stage: 'write', total: customers }, true);
     const ids = Array.from(all.customerIds, (c) => orders.profileIds[c]!);
-    await replaceScores(db, workspaceId, [
+    if (params.scores !== false) {
+      await report({ stage: 'write', total: customers }, true);
+      await replaceScores(db, workspaceId, [
       { name: 'clv', rows: ids.map((profileId, i) => ({ profileId, value: round2(scored.clv[i]!), label: null })) },
       { name: 'p_alive', rows: ids.map((profileId, i) => ({ profileId, value: round4(scored.pAlive[i]!), label: null })) },
       { name: 'expected_purchases', rows: ids.map((profileId, i) => ({ profileId, value: round4(scored.expectedPurchases[i]!), label: null })) },
-    ], now);
+      ], now);
+    }
 
     const clvSorted = Float64Array.from(scored.clv).sort();
     let total = 0;
@@ -152,6 +158,7 @@ export async function runClv(db: Kysely<Schema>, workspaceId: string, params: Cl
       summary: { customers, totalClv: total, meanClv: total / customers, medianClv: clvSorted[Math.floor(customers / 2)]!, meanPAlive: alive / customers, expectedPurchases: expected },
       distribution: histogram(scored.clv, 10),
       diagnostics,
+      scored: params.scores !== false,
       warnings,
     };
   }, onStarted);

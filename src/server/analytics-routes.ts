@@ -199,6 +199,7 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
       holdoutDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 3650, description: 'days before end held out for the fit diagnostic; default a third of the history, at most 182; 0 for none' })),
       horizonDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, default: 365, description: 'how far ahead CLV and expected purchases look' })),
       discountRate: Type.Optional(Type.Number({ minimum: 0, maximum: 0.99, default: 0.1, description: 'yearly discount rate, applied monthly' })),
+      scores: Type.Optional(Type.Boolean({ default: true, description: 'false to fit without changing the profiles\' clv, p_alive and expected_purchases (a back-test on an earlier end)' })),
       wait: Wait,
     },
     { additionalProperties: false },

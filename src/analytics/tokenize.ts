@@ -7,8 +7,8 @@
  * English is lowercased and split on anything that is not a letter, digit
  * or in-word apostrophe/hyphen, so negations like don't survive as one token.
  */
-import { Jieba } from '@node-rs/jieba';
-import { dict } from '@node-rs/jieba/dict.js';
+import { createRequire } from 'node:module';
+import type { Jieba } from '@node-rs/jieba';
 import { zhDictionaryTerms } from './lexicon-zh.js';
 
 export type Language = 'zh' | 'en';
@@ -49,7 +49,16 @@ function dictionaryLines(terms: Iterable<string>): Buffer {
 /** The shared segmenter; first call pays the dictionary load. */
 export function getJieba(): Jieba {
   if (!jieba) {
-    const instance = Jieba.withDict(dict);
+    // Required on first use, not at import: a platform without jieba's prebuilt binary loses Chinese
+    // segmentation with a clear error, not the whole server at start.
+    const require = createRequire(import.meta.url);
+    let loaded: { Jieba: typeof Jieba; dict: Buffer };
+    try {
+      loaded = { Jieba: (require('@node-rs/jieba') as { Jieba: typeof Jieba }).Jieba, dict: (require('@node-rs/jieba/dict.js') as { dict: Buffer }).dict };
+    } catch (error) {
+      throw new Error(`Chinese word segmentation is unavailable: @node-rs/jieba has no build for ${process.platform}-${process.arch} (${error instanceof Error ? error.message : String(error)})`);
+    }
+    const instance = loaded.Jieba.withDict(loaded.dict);
     instance.loadDict(dictionaryLines([...zhDictionaryTerms(), ...extraTerms]));
     jieba = instance;
   }

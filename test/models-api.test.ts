@@ -161,9 +161,11 @@ describe.skipIf(files === null).each(backends)('a churn model on the Telco custo
     expect(model.status, model.error ?? '').toBe('ready');
     expect(model.report!.validation).toBe('random');
     expect(model.report!.test.rows).toBe(1409);
-    // Another split than scikit-learn's (profiles are in id order, not file order), so a little slack.
-    expect(model.report!.auc.logistic!).toBeGreaterThan(0.82);
-    expect(model.report!.auc.gbdt!).toBeGreaterThan(0.82);
+    // Profile ids are random, so each run holds out another 20 %: over 40 splits of the file both models
+    // averaged 0.845 with a spread (sd) of 0.010, and one CI run met 0.811. The exact reference figures
+    // are checked on scikit-learn's own split in src/analytics/churn.test.ts.
+    expect(model.report!.auc.logistic!).toBeGreaterThan(0.8);
+    expect(model.report!.auc.gbdt!).toBeGreaterThan(0.8);
     expect(model.report!.scored).toBe(7043);
   }, 240_000);
 });

@@ -127,6 +127,7 @@ describe.each(backends)('demo data on $name', (backend) => {
         database: { ...database, kind },
         keyring: createKeyring(TEST_MASTER_KEY),
         junk: createJunkIdFilter(),
+        masterKey: TEST_MASTER_KEY,
         bootstrap: { created },
       });
       expect(await demoAtStart(config({}), runtime(true, 'pglite'))).toEqual({ customers: 2000, seed: 'custodian' });

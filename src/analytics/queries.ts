@@ -130,7 +130,9 @@ export async function replaceScores(db: Kysely<Schema>, workspaceId: string, sco
         await sql`
           insert into profile_scores (workspace_id, profile_id, name, value, label, computed_at)
           select ${workspaceId}::text, id, ${name}::text, value, label, ${now}::timestamptz
-          from unnest(${chunk.map((r) => r.profileId)}::uuid[], ${chunk.map((r) => r.value)}::float8[], ${chunk.map((r) => r.label)}::text[]) as t(id, value, label)`.execute(tx);
+          from unnest(${chunk.map((r) => r.profileId)}::uuid[], ${chunk.map((r) => r.value)}::float8[], ${chunk.map((r) => r.label)}::text[]) as t(id, value, label)
+          -- A profile erased while the run computed gets no score back.
+          where exists (select 1 from profiles p where p.workspace_id = ${workspaceId} and p.id = t.id)`.execute(tx);
       }
     }
   });

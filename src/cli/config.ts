@@ -20,6 +20,8 @@ export interface Config {
   masterKey?: string;
   idBlocklist: string[];
   logLevel: string;
+  /** scheduled backups by the worker (CUSTODIAN_BACKUP_DIR and companions); absent: none */
+  backup?: { dir: string; everyHours: number; keep: number };
 }
 
 /** An error the user can act on: printed as one line, without a stack. */
@@ -75,6 +77,14 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv): Config {
   if (env.CUSTODIAN_MASTER_KEY) config.masterKey = env.CUSTODIAN_MASTER_KEY;
   const consume = consumeConfig(flags, env);
   if (consume) config.consume = consume;
+  if (env.CUSTODIAN_BACKUP_DIR) {
+    const everyHours = Number(env.CUSTODIAN_BACKUP_EVERY_HOURS ?? 24);
+    const keep = Number(env.CUSTODIAN_BACKUP_KEEP ?? 7);
+    // A timer cannot wait longer than 2^31 ms (about 596 hours).
+    if (!(everyHours > 0 && everyHours <= 596)) throw new ConfigError(`CUSTODIAN_BACKUP_EVERY_HOURS: give a number of hours above 0 and at most 596 (got ${env.CUSTODIAN_BACKUP_EVERY_HOURS})`);
+    if (!(Number.isInteger(keep) && keep >= 1)) throw new ConfigError(`CUSTODIAN_BACKUP_KEEP: give a whole number of at least 1 (got ${env.CUSTODIAN_BACKUP_KEEP})`);
+    config.backup = { dir: resolve(env.CUSTODIAN_BACKUP_DIR), everyHours, keep };
+  }
   return config;
 }
 

@@ -12,8 +12,13 @@ import { parseArgs } from 'node:util';
 import { lastFullMonth } from '../analytics/report-data.js';
 import { MasterKeyError } from '../privacy/crypto.js';
 import { DataDirInUseError } from '../storage/data-dir-lock.js';
-import { CliError, ConfigError, loadConfig } from './config.js';
+import { backupCommand, restoreCommand } from './backup.js';
+import { verifyAudit, type AuditVerification } from '../privacy/audit-log.js';
+import { readLock } from '../storage/data-dir-lock.js';
+import { CliError, ConfigError, loadConfig, type Config } from './config.js';
+import { openRuntime } from './runtime.js';
 import { demoCommand } from './demo.js';
+import { dsarCommand } from './dsar.js';
 import { exportProfiles } from './export.js';
 import { importFile } from './import.js';
 import { qualityCommand } from './quality.js';
@@ -36,6 +41,13 @@ usage:
                    probabilistic matching: merge likely duplicates, queue uncertain pairs for review
   custodian report [--month YYYY-MM] [-o FILE] [--format html|csv] [--lang en|zh-CN] [--data DIR] [--database-url URL]
                    the monthly management report (default: last month; format from the file name, else html)
+  custodian dsar access|erase|rectify|restrict --email ADDRESS | --phone N | --user-id ID | --profile-id UUID
+                   [--verified-by NAME --method METHOD [--note TEXT]] [--set key=value …] [-o FILE] [--data DIR] [--database-url URL]
+                   a data-subject request (docs/dsar.md); access and erase need --verified-by and --method
+  custodian audit verify [--data DIR] [--database-url URL]
+                   check the audit log's hash chain; exits 1 when an entry was edited or deleted
+  custodian backup FILE [--data DIR] [--database-url URL]          encrypted, checksummed snapshot (docs/backup.md)
+  custodian restore FILE --yes [--data DIR] [--database-url URL]   verify the backup, then replace every row with it
 
 environment: PORT, CUSTODIAN_DATA, DATABASE_URL, CUSTODIAN_WRITE_KEY, CUSTODIAN_ADMIN_TOKEN,
              CUSTODIAN_MASTER_KEY, CUSTODIAN_ID_BLOCKLIST (comma-separated), HOST, LOG_LEVEL,
@@ -48,6 +60,32 @@ function version(): string {
   } catch {
     return '0.0.0';
   }
+}
+
+/** `custodian audit verify`: through the server holding the data directory (its workspace), else every workspace here. */
+async function auditVerify(config: Config): Promise<void> {
+  const holder = config.databaseUrl ? null : readLock(config.dataDir);
+  let results: AuditVerification[];
+  if (holder?.url && holder.localToken) {
+    const response = await fetch(`${holder.url}/api/audit/verify`, { headers: { authorization: `Bearer ${holder.localToken}` } }).catch((error: unknown) => {
+      throw new CliError(`the server at ${holder.url} did not answer: ${(error as Error).message}`);
+    });
+    if (!response.ok) throw new CliError(`the server at ${holder.url} answered ${response.status}: ${await response.text()}`);
+    results = [(await response.json()) as AuditVerification];
+  } else {
+    const runtime = await openRuntime(config, 'audit');
+    try {
+      results = await verifyAudit(runtime.database.db);
+    } finally {
+      await runtime.database.close();
+    }
+  }
+  for (const r of results) {
+    const head = r.head ? `, head ${r.head.seq} ${r.head.hash}` : '';
+    process.stdout.write(r.firstBad ? `${r.workspaceId}: BROKEN at seq ${r.firstBad.seq} (${r.firstBad.reason}), ${r.entries} entries\n` : `${r.workspaceId}: ok, ${r.entries} entries${head}\n`);
+  }
+  const broken = results.filter((r) => !r.ok).map((r) => r.workspaceId);
+  if (broken.length > 0) throw new CliError(`the audit log of ${broken.join(', ')} was tampered with: see above`);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -79,6 +117,15 @@ async function main(argv: string[]): Promise<void> {
       'no-resolve': { type: 'boolean' },
       month: { type: 'string' },
       lang: { type: 'string' },
+      email: { type: 'string' },
+      phone: { type: 'string' },
+      'user-id': { type: 'string' },
+      'profile-id': { type: 'string' },
+      'verified-by': { type: 'string' },
+      method: { type: 'string' },
+      note: { type: 'string' },
+      set: { type: 'string', multiple: true },
+      yes: { type: 'boolean', short: 'y' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -121,8 +168,30 @@ async function main(argv: string[]): Promise<void> {
       if (format !== 'table' && format !== 'json') throw new ConfigError(`--format ${format} is not supported for quality: use table or json`);
       return qualityCommand(config, format);
     }
+    case 'backup':
+      if (!subject) throw new ConfigError('backup: name the file: `custodian backup FILE`');
+      return backupCommand(config, subject);
+    case 'restore':
+      if (!subject) throw new ConfigError('restore: name the file: `custodian restore FILE --yes`');
+      return restoreCommand(config, subject, { yes: values.yes === true });
+    case 'dsar':
+      return dsarCommand(config, {
+        type: subject,
+        email: values.email,
+        phone: values.phone,
+        userId: values['user-id'],
+        profileId: values['profile-id'],
+        verifiedBy: values['verified-by'],
+        method: values.method,
+        note: values.note,
+        traits: values.set ?? [],
+        output: values.output ?? null,
+      });
     case 'report':
       return reportCommand(config, reportOptions(values, lastFullMonth()));
+    case 'audit':
+      if (subject !== 'verify') throw new ConfigError('audit: say what to do: `custodian audit verify`');
+      return auditVerify(config);
     default:
       throw new ConfigError(`unknown command ${command}\n\n${USAGE}`);
   }

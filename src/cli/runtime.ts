@@ -11,6 +11,8 @@ export interface Runtime {
   database: Database;
   keyring: Keyring;
   junk: JunkIdFilter;
+  /** the master key itself: scheduled backups derive their own key from it */
+  masterKey: Buffer;
   /** what the first-use set-up did (workspace, source and admin token on an empty database) */
   bootstrap: BootstrapResult;
 }
@@ -41,7 +43,7 @@ export async function openRuntime(config: Config, command: string): Promise<Runt
       ...(config.writeKey ? { writeKey: config.writeKey } : {}),
       ...(config.adminToken ? { adminToken: config.adminToken } : {}),
     });
-    return { database, keyring, junk: createJunkIdFilter(config.idBlocklist), bootstrap: setUp };
+    return { database, keyring, junk: createJunkIdFilter(config.idBlocklist), masterKey: key, bootstrap: setUp };
   } catch (error) {
     await database.close();
     throw error;

@@ -10,11 +10,12 @@ import { createAuthenticator } from '../server/auth.js';
 import { demoRoutes } from '../server/demo-routes.js';
 import { countIngest, createMetrics } from '../server/metrics.js';
 import { startWorker, type WorkerHandle } from '../worker/runner.js';
-import { startSchedule, workerJobs } from '../worker/schedule.js';
+import { startSchedule, workerJobs, type ScheduledJob } from '../worker/schedule.js';
+import { scheduledBackup } from '../storage/backup.js';
 import { CliError, type Config } from './config.js';
 import { demoAtStart, loadDemo, startDemoInBackground, type BackgroundDemo } from './demo.js';
 import { DEFAULT_DEMO_CUSTOMERS, DEFAULT_DEMO_SEED, MAX_DEMO_CUSTOMERS } from './demo-data.js';
-import { openRuntime } from './runtime.js';
+import { openRuntime, type Runtime } from './runtime.js';
 
 /** `custodian serve`: the API, and the pipeline worker in the same process unless --no-worker. */
 export async function serve(config: Config, version: string): Promise<void> {
@@ -61,7 +62,7 @@ export async function serve(config: Config, version: string): Promise<void> {
       },
     });
   }
-  const schedule = config.worker ? startSchedule(workerJobs(runtime), app.log) : null;
+  const schedule = config.worker ? startSchedule(scheduledJobs(config, runtime), app.log) : null;
   let consumer: StreamConsumer | null = null;
   if (config.consume) {
     try {
@@ -144,11 +145,19 @@ export async function serve(config: Config, version: string): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
+/** The worker's jobs, with scheduled backups when CUSTODIAN_BACKUP_DIR asks for them. */
+function scheduledJobs(config: Config, runtime: Runtime): ScheduledJob[] {
+  const jobs = workerJobs(runtime);
+  if (!config.backup) return jobs;
+  const { dir, everyHours, keep } = config.backup;
+  return [...jobs, scheduledBackup({ database: runtime.database, masterKey: runtime.masterKey, dir, keep, everyMs: everyHours * 3_600_000 })];
+}
+
 /** `custodian worker`: the pipeline alone (several can share one PostgreSQL). */
 export async function runWorker(config: Config): Promise<void> {
   const runtime = await openRuntime(config, 'worker');
   const worker = startWorker(runtime, { pollMs: 250 });
-  const schedule = startSchedule(workerJobs(runtime), { error: (details, message) => process.stderr.write(`${message}: ${String((details as { err?: unknown }).err)}\n`) });
+  const schedule = startSchedule(scheduledJobs(config, runtime), { error: (details, message) => process.stderr.write(`${message}: ${String((details as { err?: unknown }).err)}\n`) });
   process.stdout.write(`Custodian worker running on ${runtime.database.kind}\n`);
   const shutdown = async () => {
     await schedule.stop();

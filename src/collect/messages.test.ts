@@ -87,4 +87,10 @@ describe('eventTime', () => {
   it('falls back to receivedAt', () => {
     expect(eventTime(receivedAt).toISOString()).toBe(receivedAt.toISOString());
   });
+  it('keeps the device time when the skew correction leaves the calendar a database stores', () => {
+    // Found by fuzzing: sentAt far in the future pushed the correction to 200962 BC, which PostgreSQL refused.
+    const original = new Date('0500-01-01T00:00:00.000Z');
+    const sent = new Date('+200000-01-01T00:00:00.000Z');
+    expect(eventTime(receivedAt, undefined, original, sent).toISOString()).toBe(original.toISOString());
+  });
 });

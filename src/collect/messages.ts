@@ -226,13 +226,21 @@ export function validateMessage(raw: unknown, ctx: ValidationContext): Validatio
   return { ok: true, message, ignoredIds, repairedText: storable.repaired };
 }
 
+/** Years 1 to 9999: what an ISO timestamp writes, and well inside PostgreSQL's range. */
+const EARLIEST_TIME = Date.parse('0001-01-01T00:00:00Z');
+const LATEST_TIME = Date.parse('9999-12-31T23:59:59.999Z');
+
 /**
  * A client `timestamp` is kept (historical imports). Otherwise the client's
  * clock skew is removed: receivedAt − (sentAt − originalTimestamp).
  */
 export function eventTime(receivedAt: Date, timestamp?: Date, originalTimestamp?: Date, sentAt?: Date): Date {
   if (timestamp) return timestamp;
-  if (originalTimestamp && sentAt) return new Date(receivedAt.getTime() - (sentAt.getTime() - originalTimestamp.getTime()));
+  if (originalTimestamp && sentAt) {
+    const corrected = new Date(receivedAt.getTime() - (sentAt.getTime() - originalTimestamp.getTime()));
+    // Two far-apart clocks can push the correction outside any calendar a database stores: the device's own time is then the best there is.
+    if (corrected.getTime() >= EARLIEST_TIME && corrected.getTime() <= LATEST_TIME) return corrected;
+  }
   return originalTimestamp ?? receivedAt;
 }
 

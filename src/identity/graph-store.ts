@@ -6,6 +6,7 @@ import { identityKey, type IdentityKey } from './identifiers.js';
 import type { BatchPlan, GraphSnapshot, MergeReason, ProfileState } from './graph.js';
 import { derivedKeys, type Provenance } from './survivorship.js';
 import { moveCleaningRecords } from '../quality/record.js';
+import { moveConsents } from '../privacy/consent.js';
 
 type Tx = Transaction<Schema>;
 
@@ -112,6 +113,7 @@ export async function moveProfile(tx: Tx, workspaceId: string, from: string, int
     .execute();
   await tx.updateTable('events').set({ profile_id: into }).where('workspace_id', '=', workspaceId).where('profile_id', '=', from).execute();
   await moveCleaningRecords(tx, workspaceId, from, into);
+  await moveConsents(tx, workspaceId, from, into);
   const now = new Date();
   await tx
     .updateTable('profiles')

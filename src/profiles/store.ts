@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { standardFieldOf, type LineageEntry } from '../clean/traits.js';
 import type { Keyring } from '../privacy/crypto.js';
 import { joinClasses } from '../privacy/field-catalog.js';
+import { currentConsents, type ConsentPurpose, type LegalBasis } from '../privacy/consent.js';
 import type { Database } from '../storage/database.js';
 
 export interface ProfileIdentity {
@@ -22,6 +23,8 @@ export interface Profile {
   segments: string[];
   /** computed scores: numbers (rfm_r, clv) and labels (rfm_segment: Champions) */
   scores: Record<string, number | string>;
+  /** the current consent per purpose; a purpose with no recorded choice is absent (docs/consent.md) */
+  consents: Partial<Record<ConsentPurpose, ProfileConsent>>;
   createdAt: string;
   updatedAt: string;
   lastSeenAt: string | null;
@@ -29,6 +32,12 @@ export interface Profile {
   mergedFrom: string[];
   /** per trait: the source and message its value came from, and the survivorship rule that kept it */
   provenance: Record<string, TraitProvenance>;
+}
+
+export interface ProfileConsent {
+  granted: boolean;
+  at: string;
+  legalBasis: LegalBasis;
 }
 
 export interface TraitProvenance {
@@ -99,7 +108,7 @@ export function createProfileStore(database: Database, keyring: Keyring) {
   async function assemble(workspaceId: string, rows: ProfileRow[]): Promise<Profile[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.id);
-    const [identities, merged, tags, segments, scores] = await Promise.all([
+    const [identities, merged, tags, segments, scores, consents] = await Promise.all([
       db.selectFrom('identities').select(['profile_id', 'type', 'value_enc', 'source_id', 'first_seen_at']).where('workspace_id', '=', workspaceId).where('profile_id', 'in', ids).orderBy('first_seen_at').execute(),
       db.selectFrom('profiles').select(['id', 'merged_into']).where('workspace_id', '=', workspaceId).where('merged_into', 'in', ids).orderBy('id').execute(),
       db
@@ -119,6 +128,7 @@ export function createProfileStore(database: Database, keyring: Keyring) {
         .orderBy('s.name')
         .execute(),
       db.selectFrom('profile_scores').select(['profile_id', 'name', 'value', 'label']).where('workspace_id', '=', workspaceId).where('profile_id', 'in', ids).orderBy('name').execute(),
+      currentConsents(db, workspaceId, ids),
     ]);
     return rows.map((row) => {
       const own = identities
@@ -135,6 +145,7 @@ export function createProfileStore(database: Database, keyring: Keyring) {
         tags: tags.filter((t) => t.profile_id === row.id).map((t) => (t.value === '' ? t.name : `${t.name}:${t.value}`)),
         segments: segments.filter((m) => m.profile_id === row.id).map((m) => m.name),
         scores: Object.fromEntries(scores.filter((x) => x.profile_id === row.id).map((x) => [x.name, x.label ?? x.value ?? 0])),
+        consents: Object.fromEntries(Object.entries(consents.get(row.id) ?? {}).map(([purpose, c]) => [purpose, { granted: c.granted, at: c.at.toISOString(), legalBasis: c.legalBasis }])),
         createdAt: row.created_at.toISOString(),
         updatedAt: row.updated_at.toISOString(),
         lastSeenAt: row.last_seen_at?.toISOString() ?? null,

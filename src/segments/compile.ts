@@ -3,6 +3,7 @@ import {
   instantOf,
   isAll,
   isAny,
+  isConsent,
   isEvent,
   isNot,
   isScore,
@@ -10,6 +11,7 @@ import {
   isTag,
   isTrait,
   durationAgo,
+  consentStateOf,
   type Comparison,
   type EventCondition,
   type PropertyFilter,
@@ -67,6 +69,12 @@ export function compileRule(rule: Rule, ctx: CompileContext): Bool {
     if (rule.op === 'missing') return sql<SqlBool>`not ${exists(TRUE)}`;
     if (rule.op === 'exists') return exists(TRUE);
     return exists(scoreTest(rule.op, rule.value));
+  }
+  if (isConsent(rule)) {
+    const state = consentStateOf(rule);
+    const test = state === 'granted' ? sql<SqlBool>` and c.granted` : state === 'withdrawn' ? sql<SqlBool>` and not c.granted` : sql<SqlBool>``;
+    const has = sql<SqlBool>`exists (select 1 from profile_consents c where c.workspace_id = ${ctx.workspaceId} and c.profile_id = p.id and c.purpose = ${rule.consent}${test})`;
+    return state === 'unknown' ? sql<SqlBool>`not ${has}` : has;
   }
   throw new Error('unknown rule node: validateRule should have refused it');
 }

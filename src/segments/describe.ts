@@ -1,5 +1,5 @@
-import type { Comparison, EventCondition, PropertyFilter, Rule, Scalar, TimeWindow, TraitOp, ValueOp } from './rule.js';
-import { isAll, isAny, isDuration, isEvent, isNot, isScore, isSegmentReference, isTag, isTrait, parseRuleDate } from './rule.js';
+import type { Comparison, ConsentStateName, EventCondition, PropertyFilter, Rule, Scalar, TimeWindow, TraitOp, ValueOp } from './rule.js';
+import { consentStateOf, isAll, isAny, isConsent, isDuration, isEvent, isNot, isScore, isSegmentReference, isTag, isTrait, parseRuleDate } from './rule.js';
 
 /**
  * A rule as a marketer reads it, in English or Chinese. The sentence follows
@@ -43,6 +43,7 @@ interface Phrasebook {
   segment(name: string, negated: boolean): string;
   tag(tag: string, value: string | undefined, negated: boolean): string;
   score(score: string, op: ValueOp, value: Value): string;
+  consent(purpose: string, state: ConsentStateName, negated: boolean): string;
 }
 
 class Writer {
@@ -96,6 +97,7 @@ class Writer {
     if (isSegmentReference(rule)) return this.book.segment(this.segmentName(rule.segment), true);
     if (isTag(rule)) return this.book.tag(rule.tag, rule.value, true);
     if (isEvent(rule) && !hasTest(rule)) return this.book.neverDid(rule);
+    if (isConsent(rule)) return this.book.consent(rule.consent, consentStateOf(rule), true);
     return undefined;
   }
 
@@ -105,6 +107,7 @@ class Writer {
     if (isSegmentReference(rule)) return this.book.segment(this.segmentName(rule.segment), false);
     if (isTag(rule)) return this.book.tag(rule.tag, rule.value, false);
     if (isScore(rule)) return this.book.score(rule.score, rule.op, rule.value);
+    if (isConsent(rule)) return this.book.consent(rule.consent, consentStateOf(rule), false);
     // Only a rule that skipped validation gets here; showing it beats hiding it.
     return JSON.stringify(rule);
   }
@@ -218,6 +221,14 @@ function monthOf(value: Value): number | 'current' | undefined {
 }
 
 // ---------------------------------------------------------------- English
+
+const EN_PURPOSES: ReadonlyMap<string, string> = new Map([
+  ['email_marketing', 'marketing email'],
+  ['sms_marketing', 'marketing SMS'],
+  ['personalization', 'personalization'],
+  ['analytics', 'analytics'],
+  ['third_party_sharing', 'sharing with third parties'],
+]);
 
 const EN_UNITS: Record<Unit, string> = { h: 'hour', d: 'day', w: 'week', m: 'month', y: 'year' };
 const EN_MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
@@ -390,9 +401,23 @@ const EN: Phrasebook = {
   segment: (name, negated) => `${negated ? 'not ' : ''}in segment «${name}»`,
   tag: (tag, value, negated) => `${negated ? 'not ' : ''}tagged ${value === undefined ? tag : `${tag} = ${enValue(value)}`}`,
   score: (score, op, value) => enTest(score, op, value),
+  consent(purpose, state, negated) {
+    const name = EN_PURPOSES.get(purpose) ?? purpose;
+    if (state === 'granted') return negated ? `has not consented to ${name}` : `consented to ${name}`;
+    if (state === 'withdrawn') return negated ? `has not withdrawn consent to ${name}` : `withdrew consent to ${name}`;
+    return negated ? `made a choice on ${name}` : `made no choice on ${name}`;
+  },
 };
 
 // ---------------------------------------------------------------- Chinese
+
+const ZH_PURPOSES: ReadonlyMap<string, string> = new Map([
+  ['email_marketing', '营销邮件'],
+  ['sms_marketing', '营销短信'],
+  ['personalization', '个性化推荐'],
+  ['analytics', '数据分析'],
+  ['third_party_sharing', '向第三方共享数据'],
+]);
 
 const ZH_UNITS: Record<Unit, string> = { h: '小时', d: '天', w: '周', m: '个月', y: '年' };
 const ZH_TRAITS: ReadonlyMap<string, string> = new Map([
@@ -573,4 +598,10 @@ const ZH: Phrasebook = {
   segment: (name, negated) => `${negated ? '不' : ''}属于分群「${name}」`,
   tag: (tag, value, negated) => `${negated ? '不' : ''}带有标签「${value === undefined ? tag : `${tag} = ${zhValue(value)}`}」`,
   score: (score, op, value) => zhTest(ZH_SCORES.get(score) ?? score, op, value),
+  consent(purpose, state, negated) {
+    const name = `「${ZH_PURPOSES.get(purpose) ?? purpose}」`;
+    if (state === 'granted') return negated ? `未同意${name}` : `已同意${name}`;
+    if (state === 'withdrawn') return negated ? `未撤回对${name}的同意` : `已撤回对${name}的同意`;
+    return negated ? `已对${name}作出选择` : `未对${name}作出选择`;
+  },
 };

@@ -94,6 +94,21 @@ export interface ScoreCondition {
   value?: Scalar | Scalar[];
 }
 
+/**
+ * The current consent of a purpose (docs/consent.md). `state` granted: the
+ * latest choice was yes; withdrawn: it was no; unknown: no choice recorded.
+ * `granted: true` is granted and `granted: false` withdrawn: never unknown,
+ * so "not granted" (`{"not": {consent, granted: true}}`) is what includes both.
+ */
+export interface ConsentCondition {
+  consent: string;
+  granted?: boolean;
+  state?: ConsentStateName;
+}
+
+export const CONSENT_STATES = ['granted', 'withdrawn', 'unknown'] as const;
+export type ConsentStateName = (typeof CONSENT_STATES)[number];
+
 export interface AllNode {
   all: Rule[];
 }
@@ -104,7 +119,7 @@ export interface NotNode {
   not: Rule;
 }
 
-export type Rule = AllNode | AnyNode | NotNode | TraitCondition | EventCondition | SegmentReference | TagCondition | ScoreCondition;
+export type Rule = AllNode | AnyNode | NotNode | TraitCondition | EventCondition | SegmentReference | TagCondition | ScoreCondition | ConsentCondition;
 
 // Untyped on purpose: the API coerces types to fit a schema, and a union of
 // string and number would turn 18 into "18". validate.ts checks the shape.
@@ -154,8 +169,10 @@ export const RuleSchema = Type.Recursive(
       Type.Object({ segment: Name }, closed),
       Type.Object({ tag: Name, value: Type.Optional(Type.String({ maxLength: 200 })) }, closed),
       Type.Object({ score: Name, op: Type.Union(VALUE_OPS.map((op) => Type.Literal(op))), value: Type.Optional(ValueOrList) }, closed),
+      // The purpose is any name here so an unknown one gets validate.ts's message naming the purposes, not a union mismatch.
+      Type.Object({ consent: Name, granted: Type.Optional(Type.Boolean()), state: Type.Optional(Type.String({ maxLength: 40 })) }, closed),
     ]),
-  { $id: 'SegmentRule', description: 'A segment rule: all/any/not over trait, event, segment, tag and score conditions (docs/segments.md)' },
+  { $id: 'SegmentRule', description: 'A segment rule: all/any/not over trait, event, segment, tag, score and consent conditions (docs/segments.md)' },
 );
 
 export function isAll(rule: Rule): rule is AllNode {
@@ -181,6 +198,15 @@ export function isTag(rule: Rule): rule is TagCondition {
 }
 export function isScore(rule: Rule): rule is ScoreCondition {
   return 'score' in rule;
+}
+export function isConsent(rule: Rule): rule is ConsentCondition {
+  return 'consent' in rule;
+}
+
+/** The state a valid consent condition asks for. */
+export function consentStateOf(rule: ConsentCondition): ConsentStateName {
+  if (rule.state !== undefined) return rule.state;
+  return rule.granted === false ? 'withdrawn' : 'granted';
 }
 
 /** Every leaf condition of a rule, depth first. */

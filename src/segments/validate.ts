@@ -1,6 +1,7 @@
 import {
   isAll,
   isAny,
+  isConsent,
   isDuration,
   isEvent,
   isNot,
@@ -9,13 +10,16 @@ import {
   isTag,
   isTrait,
   parseRuleDate,
+  CONSENT_STATES,
   type Comparison,
+  type ConsentCondition,
   type Rule,
   type Scalar,
   type TimeWindow,
   type TraitOp,
 } from './rule.js';
 import { identityTraitType, isSealedTrait, profileColumnOf } from './trait-fields.js';
+import { CONSENT_PURPOSES } from '../storage/schema.js';
 
 /** What is wrong with a rule, and where: `path` is like rule.all[1].count.gte. */
 export interface RuleIssue {
@@ -67,6 +71,7 @@ export function validateRule(rule: Rule, known: KnownNames, path = 'rule'): Rule
       return;
     }
     if (isScore(node)) return checkValue(node.op, node.value, at, issues, `score ${node.score}`);
+    if (isConsent(node)) return checkConsent(node, at, issues);
     issues.push({ path: at, message: 'not a rule node' });
   };
   visit(rule, path, 0);
@@ -173,6 +178,15 @@ function checkWindow(window: TimeWindow, at: string, issues: RuleIssue[]) {
       if (a && b && a > b) issues.push({ path: `${at}.between`, message: `between needs the earlier date first, got ${from} after ${to}` });
     }
   }
+}
+
+function checkConsent(node: ConsentCondition, at: string, issues: RuleIssue[]) {
+  if (!(CONSENT_PURPOSES as readonly string[]).includes(node.consent))
+    issues.push({ path: `${at}.consent`, message: `${node.consent} is not a consent purpose; the purposes are ${CONSENT_PURPOSES.join(', ')}` });
+  if ((node.granted === undefined) === (node.state === undefined))
+    return issues.push({ path: at, message: 'a consent condition takes one of granted (true or false) or state (granted, withdrawn, unknown)' });
+  if (node.state !== undefined && !(CONSENT_STATES as readonly string[]).includes(node.state))
+    issues.push({ path: `${at}.state`, message: `state is one of ${CONSENT_STATES.join(', ')}, not ${node.state}` });
 }
 
 function checkComparison(c: Comparison, at: string, issues: RuleIssue[], isCount: boolean) {

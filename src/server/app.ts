@@ -17,6 +17,8 @@ import { ApiError, codeForReason, ErrorSchema } from './errors.js';
 import { countIngest, createMetrics, type IngestCounts, type Metrics } from './metrics.js';
 import { importsRoutes } from './imports-routes.js';
 import { profilesRoutes } from './profiles-routes.js';
+import { consentRoutes } from './consent-routes.js';
+import { preferencePages } from './preferences-page.js';
 import { catalogRoutes } from './catalog-routes.js';
 import { sourcesRoutes } from './sources-routes.js';
 import { webhookRoutes } from './webhook-routes.js';
@@ -25,9 +27,12 @@ import { identityRoutes } from './identity-routes.js';
 import { segmentsRoutes } from './segments-routes.js';
 import { analyticsRoutes } from './analytics-routes.js';
 import { kpiRoutes } from './kpi-routes.js';
+import { auditRoutes } from './audit-routes.js';
+import { dsarRoutes } from './dsar-routes.js';
 import { RuleSchema } from '../segments/rule.js';
 import { createCleaningSettingsStore } from '../collect/cleaning-settings.js';
 import { createQualityReporter } from '../quality/report.js';
+import { governanceRoutes } from './governance-routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -152,15 +157,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   const cleaningSettings = createCleaningSettingsStore(database);
   const profileStore = createProfileStore(database, keyring);
-  await app.register(profilesRoutes, { auth, store: profileStore, keyring, settings: cleaningSettings });
+  await app.register(profilesRoutes, { auth, database, store: profileStore, keyring, settings: cleaningSettings });
+  await app.register(consentRoutes, { auth, database, keyring });
+  await app.register(preferencePages, { database, keyring });
   await app.register(segmentsRoutes, { auth, database, profiles: profileStore });
   const qualityReporter = createQualityReporter(database, keyring);
   await app.register(analyticsRoutes, { auth, database });
+  await app.register(governanceRoutes, { auth, database });
   await app.register(kpiRoutes, { auth, database, quality: qualityReporter });
   await app.register(qualityRoutes, { auth, database, reporter: qualityReporter, settings: cleaningSettings });
   await app.register(identityRoutes, { auth, identity: { database, keyring, junk } });
-  await app.register(sourcesRoutes, { auth, trackingPlans });
+  await app.register(sourcesRoutes, { auth, database, trackingPlans });
   await app.register(catalogRoutes, { auth });
+  await app.register(auditRoutes, { auth, database });
+  await app.register(dsarRoutes, { auth, database, keyring });
   await app.register(importsRoutes, { auth, database, eventLog, junk, trackingPlans });
   const webhookStore = createWebhookStore(database, keyring);
   await app.register(webhookApi, {

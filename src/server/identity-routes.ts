@@ -9,6 +9,7 @@ import { IdentitySettingsSchema, identitySettingsProblem, type IdentitySettingsI
 import { identitySettingsFor, storeIdentitySettings } from '../identity/settings-store.js';
 import { splitIdentities, undoMerge } from '../identity/split.js';
 import { refreshWorkspace } from '../segments/membership.js';
+import { auditCall } from './audit-routes.js';
 import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
 
@@ -123,6 +124,7 @@ export const identityRoutes: FastifyPluginAsync<IdentityRoutesDeps> = async (app
     const problem = identitySettingsProblem(input);
     if (problem) throw new ApiError('CUSTODIAN_INVALID_FIELD', `${problem.field}: ${problem.reason}`, problem.field);
     await storeIdentitySettings(identity.database, request.caller.workspaceId, input);
+    await auditCall(db, request.caller, { action: 'settings.update', target: 'identity', details: { fields: Object.keys(input).sort() } });
     return identitySettingsFor(db, request.caller.workspaceId);
   });
 
@@ -212,6 +214,7 @@ export const identityRoutes: FastifyPluginAsync<IdentityRoutesDeps> = async (app
     schema: { tags: ['identity'], summary: 'They are one person: merge the pair (into the older profile)', security, params: ReviewParams, response: { 200: MergeOutcome, ...errors } },
   }, async (request) => {
     const outcome = await reviews.approve(request.caller.workspaceId, (request.params as { id: string }).id, actorOf(request)).catch(asApiError);
+    await auditCall(db, request.caller, { action: 'profile.merge', profileId: outcome.into, details: { merged: outcome.merged, review: (request.params as { id: string }).id } });
     await followMerge(request.caller.workspaceId, [outcome.into, ...outcome.merged]);
     return outcome;
   });
@@ -263,6 +266,7 @@ export const identityRoutes: FastifyPluginAsync<IdentityRoutesDeps> = async (app
   }, async (request) => {
     const { into, from } = request.body as { into: string; from: string[] };
     const outcome = await mergeProfiles(identity, request.caller.workspaceId, into, from, { reason: 'manual', actor: actorOf(request) }).catch(asApiError);
+    await auditCall(db, request.caller, { action: 'profile.merge', profileId: outcome.into, details: { merged: outcome.merged } });
     await followMerge(request.caller.workspaceId, [outcome.into, ...outcome.merged]);
     return outcome;
   });
@@ -298,10 +302,13 @@ export const identityRoutes: FastifyPluginAsync<IdentityRoutesDeps> = async (app
       const survivor = await db.selectFrom('profiles').select('merged_into').where('workspace_id', '=', workspaceId).where('id', '=', merge.from_profile).executeTakeFirst();
       if (merge.into_profile !== id && survivor?.merged_into !== id) throw new ApiError('CUSTODIAN_INVALID_FIELD', `merge ${body.merge} did not go into profile ${id}`, 'merge');
       const undone = await undoMerge(identity, workspaceId, body.merge, actorOf(request)).catch(asApiError);
+      await auditCall(db, request.caller, { action: 'profile.split', profileId: undone.survivor, details: { split: undone.split, undoneMerge: body.merge } });
       await followMerge(workspaceId, [undone.survivor, undone.split]);
       return undone;
     }
     const split = await splitIdentities(identity, workspaceId, id, body.identities, actorOf(request)).catch(asApiError);
+    // Identity types and counts only: the values are personal data.
+    await auditCall(db, request.caller, { action: 'profile.split', profileId: split.survivor, details: { split: split.split, identityTypes: [...new Set(body.identities.map((i) => i.type))].sort(), identities: split.identities } });
     await followMerge(workspaceId, [split.survivor, split.split]);
     return split;
   });

@@ -7,6 +7,8 @@ import type { Keyring } from '../privacy/crypto.js';
 import { decodeCursor, type ProfileStore } from '../profiles/store.js';
 import { cleanContext } from '../clean/settings.js';
 import type { CleaningSettingsStore } from '../collect/cleaning-settings.js';
+import type { Database } from '../storage/database.js';
+import { auditCall } from './audit-routes.js';
 import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
 
@@ -20,6 +22,11 @@ const Profile = Type.Object(
     tags: Type.Array(Type.String(), { description: 'tag names; a tag with values reads name:value (age group:25-34)' }),
     segments: Type.Array(Type.String(), { description: 'names of the segments the profile is in' }),
     scores: Type.Record(Type.String(), Type.Union([Type.Number(), Type.String()]), { description: 'computed scores: rfm_r, rfm_f, rfm_m, rfm_segment, cluster, clv, churn_risk' }),
+    consents: Type.Record(
+      Type.String(),
+      Type.Object({ granted: Type.Boolean(), at: Type.String({ format: 'date-time', description: 'when the person made the choice' }), legalBasis: Type.String() }),
+      { description: 'current consent per purpose (email_marketing, sms_marketing, personalization, analytics, third_party_sharing); no entry: no choice recorded (docs/consent.md)' },
+    ),
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
     lastSeenAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
@@ -57,6 +64,8 @@ const security = [{ bearer: [] }];
 
 export interface ProfilesRoutesDeps {
   auth: Authenticator;
+  /** every read of unmasked personal data is recorded in its audit log */
+  database: Database;
   store: ProfileStore;
   keyring: Keyring;
   settings: CleaningSettingsStore;
@@ -80,7 +89,7 @@ const LineageEntry = Type.Object({
   at: Type.String({ format: 'date-time' }),
 });
 
-export const profilesRoutes: FastifyPluginAsync<ProfilesRoutesDeps> = async (app, { auth, store, keyring, settings }) => {
+export const profilesRoutes: FastifyPluginAsync<ProfilesRoutesDeps> = async (app, { auth, database, store, keyring, settings }) => {
   // A phone looked up in national format is read as the workspace's sources would write it.
   async function countriesOf(workspaceId: string): Promise<readonly string[]> {
     return cleanContext(await settings.workspace(workspaceId), {}, new Date()).countries;
@@ -114,6 +123,7 @@ export const profilesRoutes: FastifyPluginAsync<ProfilesRoutesDeps> = async (app
     const value = standardizeIdentity(type, query[param]!, await countriesOf(request.caller.workspaceId));
     if (value === null) throw new ApiError('CUSTODIAN_INVALID_FIELD', `${param} is not a valid ${param}: it cannot be anyone's identifier`, param);
     const profile = await store.findByIdentityIndex(request.caller.workspaceId, identityIndex(keyring, request.caller.workspaceId, { type, value }));
+    if (profile) await auditCall(database.db, request.caller, { action: 'profile.read', profileId: profile.id, details: { part: 'lookup', by: param } });
     return { profiles: profile ? [profile] : [] };
   });
 
@@ -127,6 +137,8 @@ export const profilesRoutes: FastifyPluginAsync<ProfilesRoutesDeps> = async (app
     },
   }, async (request, reply) => {
     const workspaceId = request.caller.workspaceId;
+    // Recorded before the first line leaves: a stream cannot fail once it has begun.
+    await auditCall(database.db, request.caller, { action: 'profiles.export', details: { format: 'ndjson' } });
     async function* lines() {
       for await (const profile of store.all(workspaceId)) yield JSON.stringify(profile) + '\n';
     }
@@ -148,6 +160,7 @@ export const profilesRoutes: FastifyPluginAsync<ProfilesRoutesDeps> = async (app
     const profile = await store.get(request.caller.workspaceId, id);
     if (!profile) throw new ApiError('CUSTODIAN_NOT_FOUND', `no profile ${id}`, 'id');
     const page = await store.events(request.caller.workspaceId, profile.id, 20, null);
+    await auditCall(database.db, request.caller, { action: 'profile.read', profileId: profile.id, details: profile.id === id ? { part: 'profile' } : { part: 'profile', requested: id } });
     return { ...profile, recentEvents: page.events };
   });
 
@@ -169,7 +182,9 @@ export const profilesRoutes: FastifyPluginAsync<ProfilesRoutesDeps> = async (app
     if (cursor !== undefined && decodeCursor(cursor) === null) throw new ApiError('CUSTODIAN_INVALID_FIELD', 'cursor is not a nextCursor this API gave', 'cursor');
     const profile = await store.get(request.caller.workspaceId, id);
     if (!profile) throw new ApiError('CUSTODIAN_NOT_FOUND', `no profile ${id}`, 'id');
-    return store.events(request.caller.workspaceId, profile.id, limit, cursor ?? null);
+    const page = await store.events(request.caller.workspaceId, profile.id, limit, cursor ?? null);
+    await auditCall(database.db, request.caller, { action: 'profile.read', profileId: profile.id, details: { part: 'events' } });
+    return page;
   });
 
   app.get('/api/profiles/:id/lineage', {
@@ -190,6 +205,8 @@ export const profilesRoutes: FastifyPluginAsync<ProfilesRoutesDeps> = async (app
     const { field, limit } = request.query as { field?: string; limit: number };
     const profile = await store.get(request.caller.workspaceId, id);
     if (!profile) throw new ApiError('CUSTODIAN_NOT_FOUND', `no profile ${id}`, 'id');
-    return { entries: await store.lineage(request.caller.workspaceId, profile.id, field, limit) };
+    const entries = await store.lineage(request.caller.workspaceId, profile.id, field, limit);
+    await auditCall(database.db, request.caller, { action: 'profile.read', profileId: profile.id, details: { part: 'lineage', ...(field !== undefined ? { field } : {}) } });
+    return { entries };
   });
 };

@@ -7,6 +7,7 @@ import type { Rule } from '../segments/rule.js';
 import { createSegmentStore, createTagStore, SegmentError, type Segment, type Tag } from '../segments/store.js';
 import { TagDefinitionSchema, type TagDefinition } from '../segments/tag-definition.js';
 import type { Database } from '../storage/database.js';
+import { auditCall } from './audit-routes.js';
 import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
 
@@ -264,6 +265,8 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
     const segment = await segments.get(ws, id);
     if (!segment) throw new ApiError('CUSTODIAN_NOT_FOUND', `no segment ${id}`, 'id');
     const columns = fields ? fields.split(',').map((f) => f.trim()).filter((f) => f !== '') : [...CSV_FIELDS];
+    // Recorded before the first line leaves: a stream cannot fail once it has begun.
+    await auditCall(database.db, request.caller, { action: 'segment.export', target: id, details: format === 'csv' ? { format, fields: columns } : { format } });
     async function* lines(): AsyncGenerator<string> {
       if (format === 'csv') yield `\ufeff${columns.map(csvCell).join(',')}\r\n`;
       let after: string | null = null;

@@ -3,6 +3,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { sourceNameProblem } from '../collect/sources.js';
 import { PLAN_MODES, TrackingPlanSchema, validateTrackingPlan, VIOLATION_KINDS, type TrackingPlan, type ViolationKind } from '../collect/tracking-plan.js';
 import type { StoredPlan, TrackingPlans } from '../collect/tracking-plans-store.js';
+import type { Database } from '../storage/database.js';
+import { auditCall } from './audit-routes.js';
 import type { Authenticator } from './auth.js';
 import { ApiError, codeForReason } from './errors.js';
 
@@ -34,12 +36,14 @@ const security = [{ bearer: [] }];
 export interface SourcesRoutesDeps {
   auth: Authenticator;
   trackingPlans: TrackingPlans;
+  /** configuration changes are recorded in its audit log */
+  database: Database;
 }
 
 const view = (sourceId: string, stored: StoredPlan) => ({ sourceId, plan: stored.plan, updatedAt: stored.updatedAt.toISOString() });
 
 /** Per-source settings under /api/sources/:id: the tracking plan and its violations. Bearer token. */
-export const sourcesRoutes: FastifyPluginAsync<SourcesRoutesDeps> = async (app, { auth, trackingPlans }) => {
+export const sourcesRoutes: FastifyPluginAsync<SourcesRoutesDeps> = async (app, { auth, trackingPlans, database }) => {
   app.addHook('onRequest', async (request) => {
     request.caller = await auth.token(request);
   });
@@ -74,7 +78,10 @@ export const sourcesRoutes: FastifyPluginAsync<SourcesRoutesDeps> = async (app, 
     if (!checked.ok) throw new ApiError(codeForReason(checked.issue.reason), `the tracking plan is not valid: ${checked.issue.message}`, checked.issue.field);
     if (invalid) throw invalid;
     const plan: TrackingPlan = checked.plan;
-    return view(id, await trackingPlans.put(request.caller.workspaceId, id, plan));
+    const existed = await trackingPlans.sourceExists(request.caller.workspaceId, id);
+    const stored = await trackingPlans.put(request.caller.workspaceId, id, plan);
+    await auditCall(database.db, request.caller, { action: existed ? 'tracking_plan.update' : 'source.create', target: id, details: { mode: plan.mode } });
+    return view(id, stored);
   });
 
   app.get('/api/sources/:id/tracking-plan', {
@@ -107,7 +114,9 @@ export const sourcesRoutes: FastifyPluginAsync<SourcesRoutesDeps> = async (app, 
   }, async (request) => {
     const { id } = request.params as { id: string };
     await existing(request.caller.workspaceId, id);
-    return { sourceId: id, removed: await trackingPlans.remove(request.caller.workspaceId, id) };
+    const removed = await trackingPlans.remove(request.caller.workspaceId, id);
+    if (removed) await auditCall(database.db, request.caller, { action: 'tracking_plan.delete', target: id });
+    return { sourceId: id, removed };
   });
 
   app.get('/api/sources/:id/violations', {

@@ -8,6 +8,10 @@ import { cleaning } from './migrations/0005-cleaning.js';
 import { identity } from './migrations/0006-identity.js';
 import { segments } from './migrations/0007-segments.js';
 import { models } from './migrations/0008-models.js';
+import { audit } from './migrations/0009-audit.js';
+import { consent } from './migrations/0010-consent.js';
+import { governance } from './migrations/0011-governance.js';
+import { dsar } from './migrations/0012-dsar.js';
 
 /**
  * Migrations live in code so the built binary carries them; each is a list of
@@ -25,6 +29,10 @@ const ordered: ReadonlyArray<[name: string, statements: readonly string[]]> = [
   ['0006_identity', identity],
   ['0007_segments', segments],
   ['0008_models', models],
+  ['0009_audit', audit],
+  ['0010_consent', consent],
+  ['0011_governance', governance],
+  ['0012_dsar', dsar],
 ];
 
 function fromStatements(statements: readonly string[]): Migration {

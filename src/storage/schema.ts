@@ -363,6 +363,46 @@ export interface ProfileTagTable {
   added_by: string | null;
 }
 
+/** What a consent is asked for (docs/consent.md); the consent tables' checks hold the same list. */
+export const CONSENT_PURPOSES = ['email_marketing', 'sms_marketing', 'personalization', 'analytics', 'third_party_sharing'] as const;
+export type ConsentPurpose = (typeof CONSENT_PURPOSES)[number];
+/** The GDPR Art. 6 bases a processing may rest on. */
+export const LEGAL_BASES = ['consent', 'contract', 'legal_obligation', 'vital_interests', 'public_task', 'legitimate_interests'] as const;
+export type LegalBasis = (typeof LEGAL_BASES)[number];
+
+/** The consent ledger: append-only; a merge moves a row to the surviving profile, nothing else changes it. */
+export interface ConsentEventTable {
+  workspace_id: string;
+  id: string;
+  profile_id: string;
+  purpose: ConsentPurpose;
+  granted: boolean;
+  legal_basis: LegalBasis;
+  /** a source id (ingest), api, unsubscribe_link, preference_centre */
+  source: string;
+  /** the version of the text the person was shown */
+  text_version: string | null;
+  /** when the person gave or withdrew it */
+  at: Timestamp;
+  recorded_at: Timestamp;
+  message_id: string | null;
+  details: Json<Record<string, unknown>>;
+}
+
+/** The current consent per profile and purpose: the ledger's latest entry by `at`. */
+export interface ProfileConsentTable {
+  workspace_id: string;
+  profile_id: string;
+  purpose: ConsentPurpose;
+  granted: boolean;
+  legal_basis: LegalBasis;
+  source: string;
+  text_version: string | null;
+  at: Timestamp;
+  event_id: string;
+  updated_at: Timestamp;
+}
+
 export interface ProfileScoreTable {
   workspace_id: string;
   profile_id: string;
@@ -386,6 +426,39 @@ export interface AnalyticsRunTable {
   finished_at: Timestamp | null;
 }
 
+export interface RetentionPolicyTable {
+  workspace_id: string;
+  id: string;
+  /** event | trait */
+  kind: string;
+  /** the event name ('*' for every event) or the trait key */
+  name: string;
+  days: number;
+  /** delete | anonymize */
+  action: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface RetentionRunTable {
+  workspace_id: string;
+  id: string;
+  started_at: Timestamp;
+  finished_at: Timestamp | null;
+  status: string;
+  results: ColumnType<unknown, string | undefined, string>;
+  error: string | null;
+}
+
+export interface FieldGovernanceTable {
+  workspace_id: string;
+  field: string;
+  owner: string | null;
+  purpose: string | null;
+  quality_rule: string | null;
+  updated_at: Timestamp;
+}
+
 export interface AnalyticsModelTable {
   workspace_id: string;
   id: string;
@@ -402,6 +475,72 @@ export interface AnalyticsModelTable {
   created_at: Timestamp;
   trained_at: Timestamp | null;
   scored_at: Timestamp | null;
+}
+
+/** One entry of a workspace's hash chain (privacy/audit-log.ts): ids and field names only, never personal data. */
+export interface AuditLogTable {
+  workspace_id: string;
+  /** bigint: text when read */
+  seq: ColumnType<string, number, number>;
+  at: Timestamp;
+  actor: string;
+  action: string;
+  profile_id: string | null;
+  target: string | null;
+  details: Json<Record<string, unknown>>;
+  prev_hash: Uint8Array;
+  hash: Uint8Array;
+}
+
+/** The last entry of each chain, so a deleted tail shows. */
+export interface AuditHeadTable {
+  workspace_id: string;
+  seq: ColumnType<string, number, number>;
+  hash: Uint8Array;
+  updated_at: Timestamp;
+}
+
+/** A data-subject request (privacy/dsar.ts): the person by identifier type and blind index only, never the value. */
+export interface DsarRequestTable {
+  workspace_id: string;
+  id: string;
+  /** access | erase | rectify | restrict */
+  type: string;
+  /** received | in_progress | done | rejected */
+  status: string;
+  identifier_type: string;
+  identifier_index: Uint8Array;
+  profile_ids: ColumnType<string[], string[] | undefined, string[]>;
+  received_at: Timestamp;
+  /** received_at + 30 days (GDPR Art. 12(3)) */
+  due_at: Timestamp;
+  completed_at: Timestamp | null;
+  /** how the requester was verified: method, by, at, note */
+  verification: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  /** counts per table or section, archive size */
+  result: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  error: string | null;
+  created_by: string | null;
+}
+
+/** An erased person's identifier, as its blind index: messages naming it are dropped at ingest. */
+export interface SuppressionTable {
+  workspace_id: string;
+  type: string;
+  value_index: Uint8Array;
+  created_at: Timestamp;
+  request_id: string | null;
+  /** messages dropped because of this entry; bigint: text when read */
+  hits: ColumnType<string, number | undefined, number>;
+  last_hit_at: Timestamp | null;
+}
+
+/** A profile whose processing is restricted (GDPR Art. 18) by a DSAR. */
+export interface RestrictedProfileTable {
+  workspace_id: string;
+  profile_id: string;
+  request_id: string;
+  created_at: Timestamp;
 }
 
 export interface Schema {
@@ -435,6 +574,16 @@ export interface Schema {
   tags: TagTable;
   profile_tags: ProfileTagTable;
   profile_scores: ProfileScoreTable;
+  consent_events: ConsentEventTable;
+  profile_consents: ProfileConsentTable;
   analytics_runs: AnalyticsRunTable;
   analytics_models: AnalyticsModelTable;
+  audit_log: AuditLogTable;
+  audit_heads: AuditHeadTable;
+  retention_policies: RetentionPolicyTable;
+  retention_runs: RetentionRunTable;
+  field_governance: FieldGovernanceTable;
+  dsar_requests: DsarRequestTable;
+  suppressions: SuppressionTable;
+  restricted_profiles: RestrictedProfileTable;
 }

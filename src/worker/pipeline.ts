@@ -10,6 +10,8 @@ import { identitySettingsFor } from '../identity/settings-store.js';
 import { lockWorkspaceProfiles } from '../storage/workspace-lock.js';
 import type { Keyring } from '../privacy/crypto.js';
 import { splitByClass } from '../privacy/field-catalog.js';
+import { consentsOfMessage, recordConsents } from '../privacy/consent.js';
+import { dropSuppressed } from '../privacy/suppression.js';
 import { refreshWorkspace } from '../segments/membership.js';
 import { recordCleaning, type CleaningRecord } from '../quality/record.js';
 import type { Database } from '../storage/database.js';
@@ -105,9 +107,12 @@ export async function processBatch(deps: PipelineDeps, limit = 500): Promise<Bat
     let blocked = 0;
     let entered = 0;
     let exited = 0;
-    for (const [workspaceId, messages] of byWorkspace) {
+    for (const [workspaceId, received] of byWorkspace) {
       // Cleaning above runs in parallel across workers; from here on, one workspace's graph is changed by one at a time.
       await lockWorkspaceProfiles(tx, workspaceId);
+      // DSAR: an erased person's messages go before resolution could recreate them; after the lock, so an erasure committed meanwhile counts.
+      const messages = await dropSuppressed(tx, keyring, junk, workspaceId, received);
+      if (messages.length === 0) continue;
       const policy = identityPolicy(junk, await identitySettingsFor(tx, workspaceId));
       const snapshot = await loadSnapshot(tx, keyring, workspaceId, keysOfBatch(messages, junk));
       const plan = planBatch(messages, snapshot, policy, now, randomUUID);
@@ -122,10 +127,17 @@ export async function processBatch(deps: PipelineDeps, limit = 500): Promise<Bat
         return { messageId: e.message.messageId, sourceId: e.sourceId, profileId: e.profileId, receivedAt: e.message.receivedAt, lineage: cleaned.lineage, observations: cleaned.observations, hasTraits: cleaned.hasTraits };
       });
       await recordCleaning(tx, keyring, workspaceId, records, now);
+      // Segment's context.consent, recorded at the message's own time: a late-arriving older message cannot undo a newer choice.
+      const consents = plan.events.flatMap((e) => {
+        const m = raw.get(keyOf(workspaceId, e.message.messageId)) ?? e.message;
+        return e.profileId ? consentsOfMessage(m, e.profileId, e.sourceId) : [];
+      });
+      const consented = await recordConsents(tx, workspaceId, consents, now);
       // compute: segments and tags follow the profiles this batch changed, in the same transaction, so an entry
       // or exit is recorded exactly once with the event that caused it.
       const changed = new Set<string>(plan.profiles.keys());
       for (const m of plan.merges) changed.add(m.from);
+      for (const id of consented.profileIds) changed.add(id);
       const membership = await refreshWorkspace(tx, workspaceId, { now, profileIds: [...changed], cause: 'event' });
       entered += membership.entered;
       exited += membership.exited;

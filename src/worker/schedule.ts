@@ -9,6 +9,8 @@ import { retrainModels } from '../analytics/model-training.js';
 import { FEEDBACK_EVENTS } from '../analytics/queries.js';
 import { runRecommender } from '../analytics/recommender-run.js';
 import { lastFullMonth, storedMonthlyReport, storeMonthlyReport } from '../analytics/report-data.js';
+import { appendAudit } from '../privacy/audit-log.js';
+import { applyRetention } from '../privacy/retention.js';
 import { createQualityReporter } from '../quality/report.js';
 import { refreshWorkspace } from '../segments/membership.js';
 import type { Database } from '../storage/database.js';
@@ -171,6 +173,27 @@ export async function refreshFeedback(db: Database['db']): Promise<number> {
   return eachWorkspace(db, await workspacesWith(db, FEEDBACK_EVENTS), (ws) => runFeedback(db, ws, {}));
 }
 
+/** Every workspace's retention policies, applied; segments refreshed where something was removed. */
+export async function enforceRetention(db: Database['db']): Promise<number> {
+  const workspaces = (await db.selectFrom('retention_policies').select('workspace_id').distinct().execute()).map((r) => r.workspace_id);
+  let failure: unknown = null;
+  let removed = 0;
+  for (const workspaceId of workspaces) {
+    try {
+      const run = await applyRetention(db, workspaceId);
+      const affected = run.results.reduce((n, r) => n + r.affected, 0);
+      await appendAudit(db, { workspaceId, actor: 'worker', action: 'retention.run', target: run.id, details: { affected } });
+      if (affected > 0) await refreshWorkspace(db, workspaceId, { now: new Date(), cause: 'refresh' });
+      removed += affected;
+    } catch (error) {
+      // Logged on the workspace's run; the other workspaces still get theirs.
+      failure ??= error;
+    }
+  }
+  if (failure !== null) throw failure;
+  return removed;
+}
+
 /** Keep last month's report for each workspace with data, once. */
 export async function keepMonthlyReports(deps: IdentityDeps, now = new Date()): Promise<number> {
   const { db } = deps.database;
@@ -202,5 +225,7 @@ export function workerJobs(deps: IdentityDeps): ScheduledJob[] {
     { name: 'feedback', everyMs: 6 * 3_600_000, firstAfterMs: 420_000, run: () => refreshFeedback(deps.database.db) },
     // Checked hourly, kept once: the report of a month is made in the first hour after it closes.
     { name: 'monthly-report', everyMs: 3_600_000, firstAfterMs: 900_000, run: () => keepMonthlyReports(deps) },
+    // Policies are in days: once a day removes what expired, within a day of its expiry.
+    { name: 'retention', everyMs: 24 * 3_600_000, firstAfterMs: 1_200_000, run: () => enforceRetention(deps.database.db) },
   ];
 }

@@ -1,6 +1,7 @@
 import {
   isAll,
   isAny,
+  isConsent,
   isDuration,
   isEvent,
   isNot,
@@ -60,6 +61,8 @@ export interface OracleData {
   tags: ReadonlyMap<string, ReadonlyMap<string, string>>;
   /** score name → profile id → its row */
   scores: ReadonlyMap<string, ReadonlyMap<string, OracleScore>>;
+  /** purpose → profile id → the current choice (true: granted, false: withdrawn); absent: no choice recorded */
+  consents?: ReadonlyMap<string, ReadonlyMap<string, boolean>>;
 }
 
 export interface Oracle {
@@ -428,6 +431,13 @@ export function createOracle(data: OracleData): Oracle {
       return value !== undefined && (rule.value === undefined || value === rule.value);
     }
     if (isScore(rule)) return scoreTest(data.scores.get(rule.score)?.get(profileId), rule.op, rule.value);
+    if (isConsent(rule)) {
+      // granted: true is "granted", granted: false "withdrawn" (never "unknown"); state says any of the three.
+      const wanted = rule.state ?? (rule.granted === false ? 'withdrawn' : 'granted');
+      const choice = data.consents?.get(rule.consent)?.get(profileId);
+      if (wanted === 'unknown') return choice === undefined;
+      return choice === (wanted === 'granted');
+    }
     throw new Error(`not a rule node: ${JSON.stringify(rule)}`);
   }
 

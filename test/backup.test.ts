@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackupError, restoreBackup, scheduledBackup, tableChecksums, verifyBackup, writeBackup, type TableSummary } from '../src/storage/backup.js';
 import { acquireDataDirLock } from '../src/storage/data-dir-lock.js';
 import { createStorage, type Database } from '../src/storage/database.js';
-import { startTestApp, TEST_MASTER_KEY, type TestApp } from './helpers/app.js';
+import { createKeyring } from '../src/privacy/crypto.js';
+import { erasuresOnRecord, reapplyErasures } from '../src/privacy/dsar.js';
+import { ADMIN_TOKEN, startTestApp, TEST_MASTER_KEY, type TestApp } from './helpers/app.js';
 import { backends, type Backend } from './helpers/backends.js';
 import { killAll, runCli } from './helpers/process.js';
 
@@ -149,6 +151,34 @@ describe.each(backends)('backup and restore on $name', (backend) => {
     const kept = readdirSync(dir).sort();
     expect(kept).toEqual(['custodian-20261125T030200000Z.backup', 'custodian-20261125T030300000Z.backup']);
     expect((await verifyBackup(join(dir, kept[1]!), { masterKey: TEST_MASTER_KEY })).tables).toEqual(await tableChecksums(t.database));
+  });
+
+  it('restoring a backup older than an erasure erases the person again', async () => {
+    const person = () => t.get('/api/profiles?userId=u3');
+    expect((await person()).json().profiles).toHaveLength(1);
+    const erase = await t.app.inject({
+      method: 'POST',
+      url: '/api/dsar',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      payload: JSON.stringify({ type: 'erase', identifier: { type: 'email', value: 'customer3@example.com' }, verification: { method: 'email_link', by: 'privacy desk' } }),
+    });
+    expect(erase.statusCode, erase.body).toBe(201);
+    expect((await person()).json().profiles).toHaveLength(0);
+
+    // What the CLI's restore does: note the erasures, load the older backup, put them back.
+    const record = await erasuresOnRecord(t.database.db);
+    await restoreBackup(t.database, file, { masterKey: TEST_MASTER_KEY });
+    expect((await person()).json().profiles).toHaveLength(1);
+    expect(await reapplyErasures(t.database, createKeyring(TEST_MASTER_KEY), record)).toBe(1);
+    expect((await person()).json().profiles).toHaveLength(0);
+    expect((await person()).json().profiles).toHaveLength(0);
+    const requests = (await t.app.inject({ method: 'GET', url: '/api/dsar', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json() as { requests: Array<{ type: string }> };
+    expect(requests.requests.map((r) => r.type)).toContain('erase');
+    // Their messages sent again stay out.
+    expect((await t.send('/v1/identify', { userId: 'u3', traits: { email: 'customer3@example.com' } })).statusCode).toBe(200);
+    await t.drain();
+    expect((await person()).json().profiles).toHaveLength(0);
+    await restoreBackup(t.database, file, { masterKey: TEST_MASTER_KEY });
   });
 
   it('a confirmation that says no leaves the database as it was', async () => {

@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { loadMasterKey, MasterKeyError, createKeyring } from '../privacy/crypto.js';
+import { erasuresOnRecord, reapplyErasures } from '../privacy/dsar.js';
 import { hasKeyCheck, verifyMasterKey } from '../privacy/key-check.js';
 import { BackupError, restoreBackup, writeBackup, type BackupProgress, type BackupSummary } from '../storage/backup.js';
 import { readLock } from '../storage/data-dir-lock.js';
@@ -111,6 +112,8 @@ export async function restoreCommand(config: Config, file: string, options: { ye
   const where = config.databaseUrl ? 'the PostgreSQL database' : `the database in ${config.dataDir}`;
   try {
     const started = Date.now();
+    // Erasures are kept across the restore: an older backup must not bring erased people back.
+    const erasures = await erasuresOnRecord(database.db);
     const summary = await restoreBackup(database, source, {
       masterKey,
       onProgress: (p) => progress.update(p),
@@ -126,6 +129,8 @@ export async function restoreCommand(config: Config, file: string, options: { ye
       return;
     }
     process.stderr.write(`restore: ${describe(summary)} restored into ${where} and checked, in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    const erasedAgain = await reapplyErasures(database, createKeyring(masterKey), erasures);
+    if (erasedAgain > 0) process.stderr.write(`restore: ${erasedAgain} ${erasedAgain === 1 ? 'person' : 'people'} erased since the backup erased again\n`);
   } catch (error) {
     progress.done();
     throw asCliError(error);

@@ -661,3 +661,45 @@ export async function isRestricted(db: Db, workspaceId: string, profileId: strin
   const row = await db.selectFrom('restricted_profiles').select('profile_id').where('workspace_id', '=', workspaceId).where('profile_id', '=', sql<string>`any(${ids}::uuid[])`).executeTakeFirst();
   return row !== undefined;
 }
+
+// ---------------------------------------------------------------- after a restore
+
+/** The erasures on record, every workspace's: what restoring an older backup must not undo. Small: a row per erased identifier and per request. */
+export interface ErasureRecord {
+  suppressions: unknown;
+  requests: unknown;
+}
+
+export async function erasuresOnRecord(db: Db): Promise<ErasureRecord> {
+  const { rows } = await sql<{ suppressions: unknown; requests: unknown }>`
+    select (select coalesce(jsonb_agg(to_jsonb(s)), '[]'::jsonb) from suppressions s) as suppressions,
+      (select coalesce(jsonb_agg(to_jsonb(r)), '[]'::jsonb) from dsar_requests r) as requests`.execute(db);
+  return rows[0]!;
+}
+
+/**
+ * Put the erasures back after a restore: the requests and suppression
+ * entries the backup lacks return, and everyone the restored data holds
+ * under a suppressed identifier is erased again. Returns how many people.
+ */
+export async function reapplyErasures(database: Database, keyring: Keyring, record: ErasureRecord, now = new Date()): Promise<number> {
+  const { db } = database;
+  await sql`insert into dsar_requests select * from jsonb_populate_recordset(null::dsar_requests, ${JSON.stringify(record.requests)}::jsonb) on conflict do nothing`.execute(db);
+  await sql`insert into suppressions select * from jsonb_populate_recordset(null::suppressions, ${JSON.stringify(record.suppressions)}::jsonb) on conflict do nothing`.execute(db);
+  const { rows } = await sql<{ workspace_id: string; profile_id: string; request_id: string }>`
+    select distinct i.workspace_id, i.profile_id::text as profile_id, s.request_id
+    from identities i join suppressions s on s.workspace_id = i.workspace_id and s.type = i.type and s.value_index = i.value_index`.execute(db);
+  let erased = 0;
+  for (const row of rows) {
+    await db.transaction().execute(async (tx) => {
+      await lockWorkspaceProfiles(tx, row.workspace_id);
+      const live = await liveOf(tx, row.workspace_id, row.profile_id);
+      // An earlier row of this loop may have erased the same person already.
+      if (live === null) return;
+      await erasePerson(tx, keyring, row.workspace_id, { live, all: await withMerged(tx, row.workspace_id, live) }, row.request_id, now);
+      await appendAudit(tx, { workspaceId: row.workspace_id, actor: 'cli', action: 'dsar.erase', target: row.request_id, details: { reapplied: 'after restore' } });
+      erased += 1;
+    });
+  }
+  return erased;
+}

@@ -84,6 +84,9 @@ describe.each(backends)('audit log API on $name', (backend) => {
     expect(entries.map((e) => e.action)).toEqual(['settings.update', 'profile.merge', 'segment.export']);
     expect(entries[1]).toMatchObject({ profileId: ann, details: { merged: [cat] } });
     expect(entries[2]).toMatchObject({ target: seg.id, details: { format: 'csv', fields: ['id', 'email'] } });
+    // A consent set through the API names the profile and the choice, by its token.
+    expect((await admin('POST', `/api/profiles/${bob}/consents`, { purpose: 'email_marketing', granted: false, legalBasis: 'consent' })).statusCode).toBe(200);
+    expect((await audit('?limit=1')).entries[0]).toMatchObject({ action: 'consent.set', actor: 'token:admin', profileId: bob, details: { purpose: 'email_marketing', granted: false } });
   });
 
   it('filters by actor, action, profile and time, and pages by seq', async () => {
@@ -164,12 +167,18 @@ describe('custodian audit verify', () => {
     expect(good.code, good.stderr).toBe(0);
     expect(good.stdout).toMatch(/default: ok, 3 entries, head 3 [0-9a-f]{64}/);
 
+    // An export by the CLI on its own is recorded too, as the API's is.
+    const exported = await runCli(['export', 'profiles', '--data', dataDir, '-o', join(root, 'profiles.ndjson')], {}, 120_000);
+    expect(exported.code, exported.stderr).toBe(0);
+    const after = await runCli(['audit', 'verify', '--data', dataDir], {}, 120_000);
+    expect(after.stdout).toMatch(/default: ok, 4 entries/);
+
     database = await createStorage({ kind: 'pglite', dataDir });
     await database.db.updateTable('audit_log').set({ actor: 'someone' }).where('seq', '=', '2').execute();
     await database.close();
     const bad = await runCli(['audit', 'verify', '--data', dataDir], {}, 120_000);
     expect(bad.code).toBe(1);
-    expect(bad.stdout).toContain('default: BROKEN at seq 2 (edited), 3 entries');
+    expect(bad.stdout).toContain('default: BROKEN at seq 2 (edited), 4 entries');
     expect(bad.stderr).toContain('tampered');
     expect(bad.stderr).not.toMatch(/\n\s+at /);
   });

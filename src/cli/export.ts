@@ -2,6 +2,7 @@ import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
+import { appendAudit } from '../privacy/audit-log.js';
 import { createProfileStore } from '../profiles/store.js';
 import { readLock } from '../storage/data-dir-lock.js';
 import { CliError, type Config } from './config.js';
@@ -27,6 +28,11 @@ async function exportSource(config: Config, options: ExportOptions): Promise<{ l
   }
   // No live server: open the database ourselves (the lock refuses clearly if another command holds it).
   const runtime = await openRuntime(config, 'export');
+  // Recorded before the first line is written, as the API does: an export that cannot be recorded does not happen.
+  await appendAudit(runtime.database.db, { workspaceId: 'default', actor: 'cli', action: 'profiles.export', details: { format: options.format } }).catch(async (error: unknown) => {
+    await runtime.database.close();
+    throw error;
+  });
   const store = createProfileStore(runtime.database, runtime.keyring);
   async function* lines() {
     for await (const profile of store.all('default')) yield JSON.stringify(profile) + '\n';

@@ -18,6 +18,7 @@ import { refreshWorkspace, type Cause } from '../segments/membership.js';
 import type { Database } from '../storage/database.js';
 import { lockWorkspaceProfiles } from '../storage/workspace-lock.js';
 import type { Authenticator } from './auth.js';
+import { auditCall } from './audit-routes.js';
 import { ApiError } from './errors.js';
 
 const errors = { '4xx': { $ref: 'Error#' } };
@@ -145,6 +146,7 @@ export const consentRoutes: FastifyPluginAsync<ConsentRoutesDeps> = async (app, 
     const workspaceId = request.caller.workspaceId;
     const profileId = await profileOr404(workspaceId, id);
     await applyConsents(database, workspaceId, [{ profileId, purpose: body.purpose, granted: body.granted, legalBasis: body.legalBasis, source: body.source ?? 'api', textVersion: body.textVersion ?? null, at, details: { token: request.caller.tokenId } }], 'manual', now);
+    await auditCall(database.db, request.caller, { action: 'consent.set', profileId, details: { purpose: body.purpose, granted: body.granted, legalBasis: body.legalBasis } });
     return stateOf(workspaceId, profileId);
   });
 

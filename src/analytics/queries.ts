@@ -392,19 +392,6 @@ export async function loadProfileItems(db: Kysely<Schema>, workspaceId: string, 
   return rows.map((r) => r.item);
 }
 
-/** The profile an id names now: itself, or the one it was merged into. Null when the workspace has no such profile. */
-export async function currentProfileId(db: Kysely<Schema>, workspaceId: string, profileId: string): Promise<string | null> {
-  let id = profileId;
-  // Merges chain (a into b, b into c); a few hops at most in practice.
-  for (let hop = 0; hop < 20; hop++) {
-    const row = await db.selectFrom('profiles').select(['id', 'merged_into']).where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst();
-    if (!row) return null;
-    if (row.merged_into === null) return row.id;
-    id = row.merged_into;
-  }
-  return null;
-}
-
 /** The workspace's order baskets since `since`, a page of profiles at a time. Orders with nothing named in them are left out. */
 export async function loadBaskets(db: Kysely<Schema>, workspaceId: string, since: Date, level: BasketLevel): Promise<BasketHistory> {
   const profileIds: string[] = [];

@@ -3,7 +3,8 @@ import type { Kysely } from 'kysely';
 import type { Schema } from '../storage/schema.js';
 import { associationRules, basketsFrom, minimumCount, mineRules, TooManyItemsets, type AssociationRule, type Baskets } from './fpgrowth.js';
 import { AnalyticsInputError, recorded } from './jobs.js';
-import { currentProfileId, loadBaskets, loadProfileItems, type BasketLevel, type BasketHistory } from './queries.js';
+import { liveProfileId } from '../storage/live-profile.js';
+import { loadBaskets, loadProfileItems, type BasketLevel, type BasketHistory } from './queries.js';
 import { evaluateHitRate, recommend, trainRecommender, type HitRateResult, type PurchaseHistory, type RecommendationReason, type RecommenderModel } from './recommend.js';
 
 /**
@@ -164,7 +165,7 @@ export interface ProfileRecommendations {
 
 /** Up to k items for one profile (merged-away ids answer for the profile they became); null for an unknown profile. Trains the recommender first if the workspace has none. */
 export async function recommendFor(db: Kysely<Schema>, workspaceId: string, profileId: string, k: number): Promise<ProfileRecommendations | null> {
-  const id = await currentProfileId(db, workspaceId, profileId);
+  const id = await liveProfileId(db, workspaceId, profileId);
   if (id === null) return null;
   let loaded = await loadArtefact(db, workspaceId);
   if (!loaded) {

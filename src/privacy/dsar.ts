@@ -8,6 +8,7 @@ import { createProfileStore, type FieldHistoryEntry, type Profile, type Timeline
 import { refreshWorkspace } from '../segments/membership.js';
 import type { Database } from '../storage/database.js';
 import type { Schema } from '../storage/schema.js';
+import { liveProfileId } from '../storage/live-profile.js';
 import { lockWorkspaceProfiles } from '../storage/workspace-lock.js';
 import { appendAudit } from './audit-log.js';
 import type { Keyring } from './crypto.js';
@@ -130,18 +131,6 @@ async function indexOf(db: Db, keyring: Keyring, workspaceId: string, identifier
   return identityIndex(keyring, workspaceId, { type: identifier.type, value });
 }
 
-async function liveOf(db: Db, workspaceId: string, id: string): Promise<string | null> {
-  // A chain longer than a few hops would be a bug elsewhere; the bound keeps a cycle from spinning forever.
-  let current = id;
-  for (let hop = 0; hop < 64; hop++) {
-    const row = await db.selectFrom('profiles').select('merged_into').where('workspace_id', '=', workspaceId).where('id', '=', current).executeTakeFirst();
-    if (!row) return null;
-    if (row.merged_into === null) return current;
-    current = row.merged_into;
-  }
-  return null;
-}
-
 async function withMerged(db: Db, workspaceId: string, live: string): Promise<string[]> {
   const { rows } = await sql<{ id: string }>`
     with recursive person(id) as (
@@ -161,7 +150,7 @@ export async function findPerson(db: Db, keyring: Keyring, workspaceId: string, 
     const row = await db.selectFrom('identities').select('profile_id').where('workspace_id', '=', workspaceId).where('value_index', '=', index).executeTakeFirst();
     holder = row?.profile_id ?? null;
   }
-  const live = holder ? await liveOf(db, workspaceId, holder) : null;
+  const live = holder ? await liveProfileId(db, workspaceId, holder) : null;
   if (!live) {
     const erased = identifier.type !== 'profileId' && (await isSuppressed(db, workspaceId, identifier.type, index));
     throw new DsarInputError('identifier', erased ? 'identifier: this person was erased by an earlier request; nothing is held on them' : `identifier: no profile holds this ${identifier.type}`, 404);
@@ -336,7 +325,7 @@ export async function buildArchive(database: Database, keyring: Keyring, workspa
   if (!request) throw new DsarInputError('id', `no request ${requestId}`, 404);
   if (request.type !== 'access') throw new DsarInputError('id', `request ${requestId} is ${request.type}, not access: only access requests have an archive`, 409);
   let live: string | null = null;
-  for (const id of request.profileIds) if ((live = await liveOf(db, workspaceId, id))) break;
+  for (const id of request.profileIds) if ((live = await liveProfileId(db, workspaceId, id))) break;
   if (!live) throw new DsarInputError('id', `the person of request ${requestId} is no longer held (erased or deleted since)`, 409);
   const ids = await withMerged(db, workspaceId, live);
   const store = createProfileStore(database, keyring);
@@ -656,7 +645,7 @@ async function restrict(tx: Transaction<Schema>, workspaceId: string, person: Pe
 
 /** Is this profile (or the one it was merged into) restricted? For analytics and activation to skip it. */
 export async function isRestricted(db: Db, workspaceId: string, profileId: string): Promise<boolean> {
-  const live = (await liveOf(db, workspaceId, profileId)) ?? profileId;
+  const live = (await liveProfileId(db, workspaceId, profileId)) ?? profileId;
   const ids = await withMerged(db, workspaceId, live);
   const row = await db.selectFrom('restricted_profiles').select('profile_id').where('workspace_id', '=', workspaceId).where('profile_id', '=', sql<string>`any(${ids}::uuid[])`).executeTakeFirst();
   return row !== undefined;
@@ -693,7 +682,7 @@ export async function reapplyErasures(database: Database, keyring: Keyring, reco
   for (const row of rows) {
     await db.transaction().execute(async (tx) => {
       await lockWorkspaceProfiles(tx, row.workspace_id);
-      const live = await liveOf(tx, row.workspace_id, row.profile_id);
+      const live = await liveProfileId(tx, row.workspace_id, row.profile_id);
       // An earlier row of this loop may have erased the same person already.
       if (live === null) return;
       await erasePerson(tx, keyring, row.workspace_id, { live, all: await withMerged(tx, row.workspace_id, live) }, row.request_id, now);

@@ -19,6 +19,7 @@ import type { Database } from '../storage/database.js';
 import { lockWorkspaceProfiles } from '../storage/workspace-lock.js';
 import type { Authenticator } from './auth.js';
 import { auditCall } from './audit-routes.js';
+import { liveProfileId } from '../storage/live-profile.js';
 import { ApiError } from './errors.js';
 
 const errors = { '4xx': { $ref: 'Error#' } };
@@ -65,12 +66,6 @@ export async function applyConsents(database: Database, workspaceId: string, inp
   });
 }
 
-/** The live profile an id names (following a merge), or null. */
-export async function liveProfileId(database: Database, workspaceId: string, id: string): Promise<string | null> {
-  const row = await database.db.selectFrom('profiles').select(['id', 'merged_into']).where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst();
-  return row ? (row.merged_into ?? row.id) : null;
-}
-
 export interface ConsentRoutesDeps {
   auth: Authenticator;
   database: Database;
@@ -94,7 +89,7 @@ export const consentRoutes: FastifyPluginAsync<ConsentRoutesDeps> = async (app, 
   }
 
   async function profileOr404(workspaceId: string, id: string): Promise<string> {
-    const live = await liveProfileId(database, workspaceId, id);
+    const live = await liveProfileId(database.db, workspaceId, id);
     if (!live) throw new ApiError('CUSTODIAN_NOT_FOUND', `no profile ${id}`, 'id');
     return live;
   }

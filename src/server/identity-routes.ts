@@ -9,7 +9,7 @@ import { IdentitySettingsSchema, identitySettingsProblem, type IdentitySettingsI
 import { identitySettingsFor, storeIdentitySettings } from '../identity/settings-store.js';
 import { splitIdentities, undoMerge } from '../identity/split.js';
 import { refreshWorkspace } from '../segments/membership.js';
-import { auditCall } from './audit-routes.js';
+import { auditActor, auditCall } from './audit-routes.js';
 import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
 
@@ -103,7 +103,6 @@ export const identityRoutes: FastifyPluginAsync<IdentityRoutesDeps> = async (app
   app.addHook('onRequest', async (request) => {
     request.caller = await auth.token(request);
   });
-  const actorOf = (request: { caller: { tokenId: string } }) => `token:${request.caller.tokenId}`;
   /** Segments and tags follow a merge or split at once, as they follow events. */
   const followMerge = (workspaceId: string, profileIds: string[]) => refreshWorkspace(db, workspaceId, { now: new Date(), profileIds, cause: 'merge' });
 
@@ -213,7 +212,7 @@ export const identityRoutes: FastifyPluginAsync<IdentityRoutesDeps> = async (app
   app.post('/api/identity/reviews/:id/approve', {
     schema: { tags: ['identity'], summary: 'They are one person: merge the pair (into the older profile)', security, params: ReviewParams, response: { 200: MergeOutcome, ...errors } },
   }, async (request) => {
-    const outcome = await reviews.approve(request.caller.workspaceId, (request.params as { id: string }).id, actorOf(request)).catch(asApiError);
+    const outcome = await reviews.approve(request.caller.workspaceId, (request.params as { id: string }).id, auditActor(request.caller)).catch(asApiError);
     await auditCall(db, request.caller, { action: 'profile.merge', profileId: outcome.into, details: { merged: outcome.merged, review: (request.params as { id: string }).id } });
     await followMerge(request.caller.workspaceId, [outcome.into, ...outcome.merged]);
     return outcome;
@@ -222,7 +221,7 @@ export const identityRoutes: FastifyPluginAsync<IdentityRoutesDeps> = async (app
   app.post('/api/identity/reviews/:id/reject', {
     schema: { tags: ['identity'], summary: 'They are two people: never propose or auto-merge this pair again', security, params: ReviewParams, response: { 200: Type.Object({ rejected: Type.Literal(true) }), ...errors } },
   }, async (request) => {
-    await reviews.reject(request.caller.workspaceId, (request.params as { id: string }).id, actorOf(request)).catch(asApiError);
+    await reviews.reject(request.caller.workspaceId, (request.params as { id: string }).id, auditActor(request.caller)).catch(asApiError);
     return { rejected: true as const };
   });
 
@@ -265,7 +264,7 @@ export const identityRoutes: FastifyPluginAsync<IdentityRoutesDeps> = async (app
     },
   }, async (request) => {
     const { into, from } = request.body as { into: string; from: string[] };
-    const outcome = await mergeProfiles(identity, request.caller.workspaceId, into, from, { reason: 'manual', actor: actorOf(request) }).catch(asApiError);
+    const outcome = await mergeProfiles(identity, request.caller.workspaceId, into, from, { reason: 'manual', actor: auditActor(request.caller) }).catch(asApiError);
     await auditCall(db, request.caller, { action: 'profile.merge', profileId: outcome.into, details: { merged: outcome.merged } });
     await followMerge(request.caller.workspaceId, [outcome.into, ...outcome.merged]);
     return outcome;
@@ -301,12 +300,12 @@ export const identityRoutes: FastifyPluginAsync<IdentityRoutesDeps> = async (app
       if (!merge) throw new ApiError('CUSTODIAN_NOT_FOUND', `no merge ${body.merge}`, 'merge');
       const survivor = await db.selectFrom('profiles').select('merged_into').where('workspace_id', '=', workspaceId).where('id', '=', merge.from_profile).executeTakeFirst();
       if (merge.into_profile !== id && survivor?.merged_into !== id) throw new ApiError('CUSTODIAN_INVALID_FIELD', `merge ${body.merge} did not go into profile ${id}`, 'merge');
-      const undone = await undoMerge(identity, workspaceId, body.merge, actorOf(request)).catch(asApiError);
+      const undone = await undoMerge(identity, workspaceId, body.merge, auditActor(request.caller)).catch(asApiError);
       await auditCall(db, request.caller, { action: 'profile.split', profileId: undone.survivor, details: { split: undone.split, undoneMerge: body.merge } });
       await followMerge(workspaceId, [undone.survivor, undone.split]);
       return undone;
     }
-    const split = await splitIdentities(identity, workspaceId, id, body.identities, actorOf(request)).catch(asApiError);
+    const split = await splitIdentities(identity, workspaceId, id, body.identities, auditActor(request.caller)).catch(asApiError);
     // Identity types and counts only: the values are personal data.
     await auditCall(db, request.caller, { action: 'profile.split', profileId: split.survivor, details: { split: split.split, identityTypes: [...new Set(body.identities.map((i) => i.type))].sort(), identities: split.identities } });
     await followMerge(workspaceId, [split.survivor, split.split]);

@@ -2,7 +2,8 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { CONSENT_PURPOSES, currentConsents, verifyLink, type ConsentInput, type ConsentPurpose, type LinkClaims, type LinkKind } from '../privacy/consent.js';
 import type { Keyring } from '../privacy/crypto.js';
 import type { Database } from '../storage/database.js';
-import { applyConsents, liveProfileId } from './consent-routes.js';
+import { liveProfileId } from '../storage/live-profile.js';
+import { applyConsents } from './consent-routes.js';
 
 /**
  * The public consent pages: one-click unsubscribe (`/u/:token`, RFC 8058) and
@@ -232,7 +233,7 @@ export const preferencePages: FastifyPluginAsync<PreferencePagesDeps> = async (a
       await send(reply, 400, badLinkPage(localeOf(request), check.reason));
       return null;
     }
-    const profileId = await liveProfileId(database, check.claims.workspaceId, check.claims.profileId);
+    const profileId = await liveProfileId(database.db, check.claims.workspaceId, check.claims.profileId);
     if (!profileId) {
       await send(reply, 404, badLinkPage(localeOf(request), 'gone'));
       return null;

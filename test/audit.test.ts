@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit } from '../src/privacy/audit-log.js';
-import { secretHash } from '../src/server/auth.js';
+import { secretHash } from '../src/privacy/accounts.js';
 import { createStorage } from '../src/storage/database.js';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from './helpers/app.js';
 import { backends } from './helpers/backends.js';
@@ -123,7 +123,7 @@ describe.each(backends)('audit log API on $name', (backend) => {
       expect(res.statusCode, `${query}: ${res.body}`).toBe(400);
       expect((res.json() as { field: string }).field, query).toBe(field);
     }
-    await t.database.db.insertInto('api_tokens').values({ workspace_id: 'default', id: 'reader', name: 'reader', token_hash: secretHash('ct_reader'), scopes: ['read'] }).execute();
+    await t.database.db.insertInto('api_tokens').values({ workspace_id: 'default', id: 'reader', name: 'reader', token_hash: secretHash('ct_reader'), role: 'analyst' }).execute();
     expect((await admin('GET', '/api/audit', undefined, 'ct_reader')).statusCode).toBe(403);
     expect((await t.app.inject({ method: 'GET', url: '/api/audit/verify' })).statusCode).toBe(401);
   });

@@ -8,7 +8,6 @@ import { createEventLogWriter } from '../src/collect/event-log.js';
 import { loadConfig } from '../src/cli/config.js';
 import { demoAtStart, loadDemo, readDemoState, writeDemo, type DemoOutcome } from '../src/cli/demo.js';
 import { createKeyring } from '../src/privacy/crypto.js';
-import { createAuthenticator } from '../src/server/auth.js';
 import { demoRoutes } from '../src/server/demo-routes.js';
 import type { Database } from '../src/storage/database.js';
 import { backends } from './helpers/backends.js';
@@ -91,9 +90,7 @@ describe.each(backends)('demo data on $name', (backend) => {
     const app = await startTestApp(backend);
     try {
       const deps = { database: app.database, junk: createJunkIdFilter(), eventLog: createEventLogWriter(app.database, app.keyring) };
-      const auth = createAuthenticator(app.database, null);
       await app.app.register(demoRoutes, {
-        authenticate: (request) => auth.token(request),
         maxCustomers: 1000,
         defaults: { customers: 40, seed: 'route' },
         load: (workspaceId, run, onProgress, signal) => loadDemo(deps, workspaceId, run, { onProgress, signal, now: NOW }),

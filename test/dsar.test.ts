@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identityIndex } from '../src/identity/graph-store.js';
-import { secretHash } from '../src/server/auth.js';
+import { secretHash } from '../src/privacy/accounts.js';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from './helpers/app.js';
 import { backends } from './helpers/backends.js';
 

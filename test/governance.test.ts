@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { secretHash } from '../src/server/auth.js';
+import { secretHash } from '../src/privacy/accounts.js';
 import { enforceRetention } from '../src/worker/schedule.js';
 import { backends } from './helpers/backends.js';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from './helpers/app.js';
@@ -35,7 +35,7 @@ describe.each(backends)('governance on $name', (backend) => {
   afterAll(async () => t?.close());
 
   it('lets any token read the catalog, and only an admin change it or run retention', async () => {
-    await t.database.db.insertInto('api_tokens').values({ workspace_id: 'default', id: 'reader', name: 'reader', token_hash: secretHash('ct_reader'), scopes: ['read'] }).execute();
+    await t.database.db.insertInto('api_tokens').values({ workspace_id: 'default', id: 'reader', name: 'reader', token_hash: secretHash('ct_reader'), role: 'analyst' }).execute();
     const reader = (method: 'GET' | 'PUT' | 'POST', url: string, body?: unknown) =>
       t.app.inject({ method, url, headers: { authorization: 'Bearer ct_reader', ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { payload: JSON.stringify(body) }) });
     expect((await reader('GET', '/api/governance/fields')).statusCode).toBe(200);

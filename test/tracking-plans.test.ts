@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrackingMessage } from '../src/collect/messages.js';
 import { WITHHELD_NAME, type PlanViolation } from '../src/collect/tracking-plan.js';
 import { createTrackingPlans } from '../src/collect/tracking-plans-store.js';
-import { secretHash } from '../src/server/auth.js';
+import { secretHash } from '../src/privacy/accounts.js';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from './helpers/app.js';
 import { backends } from './helpers/backends.js';
 

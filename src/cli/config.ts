@@ -1,5 +1,8 @@
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { STREAM_DEFAULTS, streamConfigProblem } from '../collect/stream-consumer.js';
+import { DEFAULT_COLLECT_RATE_LIMIT } from '../server/rate-limits.js';
 
 /** Settings for serve / worker / export, validated once at start-up. */
 export interface Config {
@@ -22,6 +25,18 @@ export interface Config {
   logLevel: string;
   /** scheduled backups by the worker (CUSTODIAN_BACKUP_DIR and companions); absent: none */
   backup?: { dir: string; everyHours: number; keep: number };
+  /** --tls-cert/--tls-key: serve HTTPS; absent: plain HTTP */
+  tls?: TlsConfig;
+  /** CUSTODIAN_RATE_LIMIT: /v1 requests per second per source; 0: no limit */
+  rateLimit: number;
+}
+
+/** A certificate chain and its private key, read and checked at start-up. */
+export interface TlsConfig {
+  certFile: string;
+  keyFile: string;
+  cert: Buffer;
+  key: Buffer;
 }
 
 /** An error the user can act on: printed as one line, without a stack. */
@@ -43,6 +58,8 @@ export interface Flags {
   'consume-subject'?: string;
   'consume-durable'?: string;
   'consume-dead-letter'?: string;
+  'tls-cert'?: string;
+  'tls-key'?: string;
 }
 
 export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv): Config {
@@ -71,12 +88,15 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv): Config {
     worker: !flags['no-worker'],
     idBlocklist: (env.CUSTODIAN_ID_BLOCKLIST ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     logLevel: env.LOG_LEVEL ?? 'info',
+    rateLimit: rateLimitConfig(env.CUSTODIAN_RATE_LIMIT),
   };
   if (env.CUSTODIAN_WRITE_KEY) config.writeKey = env.CUSTODIAN_WRITE_KEY;
   if (env.CUSTODIAN_ADMIN_TOKEN) config.adminToken = env.CUSTODIAN_ADMIN_TOKEN;
   if (env.CUSTODIAN_MASTER_KEY) config.masterKey = env.CUSTODIAN_MASTER_KEY;
   const consume = consumeConfig(flags, env);
   if (consume) config.consume = consume;
+  const tls = tlsConfig(flags, env);
+  if (tls) config.tls = tls;
   if (env.CUSTODIAN_BACKUP_DIR) {
     const everyHours = Number(env.CUSTODIAN_BACKUP_EVERY_HOURS ?? 24);
     const keep = Number(env.CUSTODIAN_BACKUP_KEEP ?? 7);
@@ -122,4 +142,69 @@ function consumeConfig(flags: Flags, env: NodeJS.ProcessEnv): ConsumeConfig | nu
   const problem = streamConfigProblem(consume);
   if (problem) throw new ConfigError(`--consume: ${problem}`);
   return consume;
+}
+
+function rateLimitConfig(text: string | undefined): number {
+  if (text === undefined || text.trim() === '') return DEFAULT_COLLECT_RATE_LIMIT;
+  const perSecond = Number(text);
+  if (!Number.isInteger(perSecond) || perSecond < 0) {
+    throw new ConfigError(`CUSTODIAN_RATE_LIMIT: give a whole number of requests per second per source, or 0 for no limit (got ${JSON.stringify(text)})`);
+  }
+  return perSecond;
+}
+
+const CERT_NAME = '--tls-cert/CUSTODIAN_TLS_CERT';
+const KEY_NAME = '--tls-key/CUSTODIAN_TLS_KEY';
+
+function readTlsFile(name: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new ConfigError(`${name}: there is no file ${path}`);
+    if (code === 'EISDIR') throw new ConfigError(`${name}: ${path} is a directory; give the PEM file`);
+    if (code === 'EACCES' || code === 'EPERM') throw new ConfigError(`${name}: ${path} cannot be read by this user (permission denied)`);
+    throw new ConfigError(`${name}: cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * --tls-cert and --tls-key (or CUSTODIAN_TLS_CERT / _KEY), both or neither.
+ * Everything HTTPS would trip over later is refused here, naming the flag:
+ * a file that is missing or unreadable, not PEM, a key with a passphrase, a
+ * key that does not belong to the certificate.
+ */
+function tlsConfig(flags: Flags, env: NodeJS.ProcessEnv): TlsConfig | null {
+  const certGiven = flags['tls-cert'] ?? env.CUSTODIAN_TLS_CERT ?? '';
+  const keyGiven = flags['tls-key'] ?? env.CUSTODIAN_TLS_KEY ?? '';
+  if (certGiven === '' && keyGiven === '') return null;
+  if (certGiven === '') throw new ConfigError(`${KEY_NAME} is given without ${CERT_NAME}: HTTPS needs both the certificate and its private key`);
+  if (keyGiven === '') throw new ConfigError(`${CERT_NAME} is given without ${KEY_NAME}: HTTPS needs both the certificate and its private key`);
+  const certFile = resolve(certGiven);
+  const keyFile = resolve(keyGiven);
+  const cert = readTlsFile(CERT_NAME, certFile);
+  const key = readTlsFile(KEY_NAME, keyFile);
+  // Node's TLS takes PEM only; X509Certificate alone would also accept DER.
+  if (!cert.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new ConfigError(`${CERT_NAME}: ${certFile} is not a PEM certificate (no -----BEGIN CERTIFICATE----- line)`);
+  }
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(cert);
+  } catch (error) {
+    throw new ConfigError(`${CERT_NAME}: ${certFile} does not hold a valid certificate: ${(error as Error).message}`);
+  }
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey({ key, format: 'pem' });
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_MISSING_PASSPHRASE') {
+      throw new ConfigError(`${KEY_NAME}: ${keyFile} is encrypted with a passphrase; give the key without one (openssl pkey -in ${keyFile} -out key.pem)`);
+    }
+    throw new ConfigError(`${KEY_NAME}: ${keyFile} is not a PEM private key: ${(error as Error).message}`);
+  }
+  if (!certificate.checkPrivateKey(privateKey)) {
+    throw new ConfigError(`${KEY_NAME}: ${keyFile} is not the private key of the certificate in ${certFile} (${CERT_NAME})`);
+  }
+  return { certFile, keyFile, cert, key };
 }

@@ -29,6 +29,7 @@ const USAGE = `custodian — customer data platform
 
 usage:
   custodian serve  [--port N] [--data DIR] [--database-url URL] [--no-demo | --demo] [--customers N] [--seed S] [--no-worker]
+                   [--tls-cert FILE --tls-key FILE]   serve HTTPS with this PEM certificate chain and private key (docs/security.md)
                    [--consume nats://HOST:4222 [--consume-stream NAME] [--consume-subject PREFIX.>] [--consume-durable NAME] [--consume-dead-letter PREFIX]]
   custodian worker [--data DIR] [--database-url URL]
   custodian demo   [--customers N] [--seed S] [--data DIR] [--database-url URL]
@@ -50,7 +51,8 @@ usage:
 
 environment: PORT, CUSTODIAN_DATA, DATABASE_URL, CUSTODIAN_WRITE_KEY, CUSTODIAN_ADMIN_TOKEN,
              CUSTODIAN_MASTER_KEY, CUSTODIAN_ID_BLOCKLIST (comma-separated), HOST, LOG_LEVEL,
-             CUSTODIAN_CONSUME, CUSTODIAN_CONSUME_STREAM, _SUBJECT, _DURABLE, _DEAD_LETTER (see docs/streams.md)`;
+             CUSTODIAN_CONSUME, CUSTODIAN_CONSUME_STREAM, _SUBJECT, _DURABLE, _DEAD_LETTER (see docs/streams.md),
+             CUSTODIAN_TLS_CERT, CUSTODIAN_TLS_KEY, CUSTODIAN_RATE_LIMIT (see docs/security.md)`;
 
 function version(): string {
   try {
@@ -105,6 +107,8 @@ async function main(argv: string[]): Promise<void> {
       'consume-subject': { type: 'string' },
       'consume-durable': { type: 'string' },
       'consume-dead-letter': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
       format: { type: 'string' },
       output: { type: 'string', short: 'o' },
       source: { type: 'string' },

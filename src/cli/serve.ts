@@ -6,7 +6,6 @@ import { createTrackingPlans } from '../collect/tracking-plans-store.js';
 import { redactUrl, startStreamConsumer, StreamConsumerError, type StreamConsumer } from '../collect/stream-consumer.js';
 import { redactToken } from '../collect/webhook-api.js';
 import { buildApp } from '../server/app.js';
-import { createAuthenticator } from '../server/auth.js';
 import { demoRoutes } from '../server/demo-routes.js';
 import { countIngest, createMetrics } from '../server/metrics.js';
 import { startWorker, type WorkerHandle } from '../worker/runner.js';
@@ -32,13 +31,11 @@ export async function serve(config: Config, version: string): Promise<void> {
   const localToken = `local_${randomBytes(24).toString('base64url')}`;
   // One event log writer for the HTTP API and the stream consumer: their rows share group commits.
   const eventLog = createEventLogWriter(database, runtime.keyring);
-  const app = await buildApp({ ...runtime, logger, localToken, metrics, version, eventLog, onAppended: () => worker?.wake() });
+  const app = await buildApp({ ...runtime, logger, localToken, metrics, version, eventLog, onAppended: () => worker?.wake(), rateLimit: config.rateLimit, ...(config.tls ? { tls: config.tls } : {}) });
   // Demo data: one load at a time (the first-start one, then any `custodian demo`).
   const demoDeps = { database, junk: runtime.junk, eventLog: createEventLogWriter(database, runtime.keyring) };
   let demoQueue: Promise<unknown> = Promise.resolve();
-  const demoAuth = createAuthenticator(database, localToken);
   await app.register(demoRoutes, {
-    authenticate: (request) => demoAuth.token(request),
     maxCustomers: MAX_DEMO_CUSTOMERS,
     defaults: { customers: config.demoCustomers ?? DEFAULT_DEMO_CUSTOMERS, seed: config.demoSeed ?? DEFAULT_DEMO_SEED },
     load(workspaceId, run, onProgress, signal) {
@@ -92,7 +89,7 @@ export async function serve(config: Config, version: string): Promise<void> {
   // localhost reaches a wildcard bind; a server bound to one address (HOST=::1,
   // a LAN IP) is reached only there, and CLI commands use this URL from the lock.
   const wildcard = ['0.0.0.0', '::', ''].includes(config.host);
-  const url = wildcard ? `http://localhost:${listening.port}` : `http://${listening.host}`;
+  const url = wildcard ? `${listening.protocol}//localhost:${listening.port}` : `${listening.protocol}//${listening.host}`;
   database.lock?.annotate({ url, localToken });
 
   const lines = [

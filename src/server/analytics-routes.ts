@@ -59,9 +59,6 @@ export interface AnalyticsRoutesDeps {
 export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (app, { auth, database }) => {
   const { db } = database;
   const running = new Map<string, Promise<unknown>>();
-  app.addHook('onRequest', async (request) => {
-    request.caller = await auth.token(request);
-  });
 
   /**
    * Start a run; one of a kind per workspace at a time. Scores changed, so
@@ -97,6 +94,7 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
   }
 
   app.get('/api/analytics/rfm', {
+    config: { access: 'analytics.read' },
     schema: {
       tags: ['analytics'],
       summary: 'RFM: the 11 segments with sizes and averages, and the recency × frequency grid (computed now if never before)',
@@ -113,6 +111,7 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
   });
 
   app.post('/api/analytics/rfm/refresh', {
+    config: { access: 'analytics.run' },
     schema: {
       tags: ['analytics'],
       summary: 'Score every customer again now (it also runs on a schedule)',
@@ -127,6 +126,7 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
   });
 
   app.get('/api/analytics/features', {
+    config: { access: 'analytics.read' },
     schema: {
       tags: ['analytics'],
       summary: 'The features clusters and trees can use in this workspace',
@@ -136,6 +136,7 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
   }, async (request) => availableFeatures(db, request.caller.workspaceId));
 
   app.post('/api/analytics/clusters', {
+    config: { access: 'analytics.run' },
     schema: {
       tags: ['analytics'],
       summary: 'K-means clusters of the profiles; each profile gets the score `cluster` (usable in segments)',
@@ -163,6 +164,7 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
   });
 
   app.post('/api/analytics/tree', {
+    config: { access: 'analytics.run' },
     schema: {
       tags: ['analytics'],
       summary: 'A decision tree (CART) that explains a segment or a trait from features, as readable rules with hold-out accuracy and feature importance',
@@ -206,6 +208,7 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
   );
 
   app.get('/api/analytics/clv', {
+    config: { access: 'analytics.read' },
     schema: {
       tags: ['analytics'],
       summary: 'Customer lifetime value (BG/NBD + Gamma-Gamma): parameters, log-likelihood, hold-out diagnostic, CLV distribution (fitted now if never before)',
@@ -223,6 +226,7 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
   });
 
   app.post('/api/analytics/clv', {
+    config: { access: 'analytics.run' },
     schema: { tags: ['analytics'], summary: 'Fit lifetime value again now, with these settings (it also runs daily with the defaults)', security, body: Type.Optional(ClvBody), response: { 200: Run, 202: Run, ...errors } },
   }, async (request, reply) => {
     const { wait, ...params } = (request.body ?? {}) as ClvParams & { wait?: boolean };
@@ -267,6 +271,7 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
   }
 
   app.post('/api/analytics/models', {
+    config: { access: 'analytics.run' },
     schema: {
       tags: ['analytics'],
       summary: 'Create a prediction model (churn, purchase propensity, event response, a trait or a segment) and train it; every profile in its population gets the score `name` (0–1)',
@@ -288,14 +293,17 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
   });
 
   app.get('/api/analytics/models', {
+    config: { access: 'analytics.read' },
     schema: { tags: ['analytics'], summary: 'The workspace\'s prediction models', security, response: { 200: Type.Object({ models: Type.Array(ModelSchema) }), ...errors } },
   }, async (request) => ({ models: await listModels(db, request.caller.workspaceId) }));
 
   app.get('/api/analytics/models/:id', {
+    config: { access: 'analytics.read' },
     schema: { tags: ['analytics'], summary: 'One model: definition, status and the hold-out figures of its last training', security, params: ModelId, response: { 200: ModelSchema, ...errors } },
   }, async (request) => modelOr404(request.caller.workspaceId, (request.params as { id: string }).id));
 
   app.post('/api/analytics/models/:id/train', {
+    config: { access: 'analytics.run' },
     schema: {
       tags: ['analytics'],
       summary: 'Train the model again now and refresh its scores (models also retrain daily)',
@@ -313,6 +321,7 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
   });
 
   app.delete('/api/analytics/models/:id', {
+    config: { access: 'analytics.run' },
     schema: { tags: ['analytics'], summary: 'Delete a model and the score it wrote', security, params: ModelId, response: { 204: Type.Null(), ...errors } },
   }, async (request, reply) => {
     const ws = request.caller.workspaceId;
@@ -329,6 +338,7 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
   const Level = Type.Union([Type.Literal('item'), Type.Literal('category')], { default: 'item', description: 'baskets of products (name, else product_id or sku) or of categories' });
 
   app.get('/api/analytics/association-rules', {
+    config: { access: 'analytics.read' },
     schema: {
       tags: ['analytics'],
       summary: 'Association rules (FP-growth) over order baskets: X ⇒ y with support, confidence, lift and conviction, by lift',
@@ -359,6 +369,7 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
   }, async (request) => findAssociationRules(db, request.caller.workspaceId, request.query as RulesQuery).catch(inputError));
 
   app.get('/api/analytics/recommender', {
+    config: { access: 'analytics.read' },
     schema: {
       tags: ['analytics'],
       summary: 'The recommender: its size and offline evaluation (hit rate @10 on each customer\'s last order, against recommending the most popular items); trained now if never before',
@@ -373,6 +384,7 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
   });
 
   app.post('/api/analytics/recommender', {
+    config: { access: 'analytics.run' },
     schema: {
       tags: ['analytics'],
       summary: 'Train the recommender again now (it also retrains daily)',
@@ -387,6 +399,7 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
   });
 
   app.get('/api/profiles/:id/recommendations', {
+    config: { access: 'profiles.read' },
     schema: {
       tags: ['analytics'],
       summary: 'Products to offer one profile: from rules matching what it bought and items bought together, never what it owns, topped up with the most popular',
@@ -413,6 +426,7 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
   // ------------------------------------------------------------ feedback
 
   app.get('/api/analytics/feedback', {
+    config: { access: 'analytics.read' },
     schema: {
       tags: ['analytics'],
       summary: 'Feedback: NPS, CSAT and their weekly trend, sentiment of free text (zh and en), themes, keywords and complaints to follow up (analysed now if never before)',
@@ -430,6 +444,7 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
   });
 
   app.post('/api/analytics/feedback', {
+    config: { access: 'analytics.run' },
     schema: {
       tags: ['analytics'],
       summary: 'Analyse feedback again now over the last `days` (it also runs every 6 hours over 90 days)',
@@ -444,6 +459,7 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
   });
 
   app.get('/api/analytics/runs', {
+    config: { access: 'analytics.read' },
     schema: {
       tags: ['analytics'],
       summary: 'Recent analytics runs, newest first',
@@ -457,6 +473,7 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
   });
 
   app.get('/api/analytics/runs/:id', {
+    config: { access: 'analytics.read' },
     schema: { tags: ['analytics'], summary: 'One run: progress while it goes, the report when done', security, params: Type.Object({ id: Type.String({ format: 'uuid' }) }), response: { 200: Run, ...errors } },
   }, async (request) => {
     const { id } = request.params as { id: string };

@@ -12,7 +12,10 @@ import { createWebhookStore } from '../collect/webhook-store.js';
 import type { Keyring } from '../privacy/crypto.js';
 import { createProfileStore } from '../profiles/store.js';
 import type { Database } from '../storage/database.js';
-import { createAuthenticator, type TokenIdentity } from './auth.js';
+import fastifyCookie from '@fastify/cookie';
+import { installAccessControl } from './access-hook.js';
+import { accessRoutes } from './access-routes.js';
+import { createAuthenticator } from './auth.js';
 import { ApiError, codeForReason, ErrorSchema } from './errors.js';
 import { countIngest, createMetrics, type IngestCounts, type Metrics } from './metrics.js';
 import { importsRoutes } from './imports-routes.js';
@@ -33,13 +36,8 @@ import { RuleSchema } from '../segments/rule.js';
 import { createCleaningSettingsStore } from '../collect/cleaning-settings.js';
 import { createQualityReporter } from '../quality/report.js';
 import { governanceRoutes } from './governance-routes.js';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** the API token's identity, on /api routes */
-    caller: TokenIdentity;
-  }
-}
+import { registerSecureHeaders } from './secure-headers.js';
+import { DEFAULT_COLLECT_RATE_LIMIT, registerRateLimits } from './rate-limits.js';
 
 export interface AppOptions {
   database: Database;
@@ -54,6 +52,10 @@ export interface AppOptions {
   /** called after messages are durable in the log, to wake the in-process worker */
   onAppended?: () => void;
   version?: string;
+  /** serve HTTPS with this PEM certificate chain and private key; absent: plain HTTP */
+  tls?: { cert: Buffer; key: Buffer };
+  /** /v1 requests per second per source (CUSTODIAN_RATE_LIMIT); 0: no limit */
+  rateLimit?: number;
 }
 
 function fieldOfValidation(error: FastifyError): string {
@@ -73,6 +75,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false } },
     // Segment's SDKs retry on 5xx; never let a timeout look like a server fault on slow disks.
     connectionTimeout: 60_000,
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
   });
 
   // One JSON parser for every content type: analytics.js beacons send text/plain,
@@ -114,6 +117,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send(new ApiError('CUSTODIAN_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`, 'url').toBody());
   });
+  // Before any route: their onRequest hooks must reach every route registered below.
+  await registerSecureHeaders(app, { tls: options.tls !== undefined });
+  await registerRateLimits(app, { collectPerSecond: options.rateLimit ?? DEFAULT_COLLECT_RATE_LIMIT });
 
   app.addSchema(ErrorSchema);
   app.addSchema(RuleSchema);
@@ -131,6 +137,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
   const auth = createAuthenticator(database, options.localToken ?? null);
+  await app.register(fastifyCookie);
+  installAccessControl(app, auth, database);
+  await app.register(accessRoutes, { auth, database });
   const trackingPlans = createTrackingPlans(database);
   // One writer for every ingest path, so their rows share group commits; what
   // it stores wakes the in-process worker.

@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import { appendAudit, queryAudit, verifyAudit, type AuditEntry, type AuditInput } from '../privacy/audit-log.js';
 import type { Database } from '../storage/database.js';
 import type { Schema } from '../storage/schema.js';
-import type { Authenticator, TokenIdentity } from './auth.js';
+import type { Authenticator, Caller } from './auth.js';
 import { ApiError } from './errors.js';
 
 const errors = { '4xx': { $ref: 'Error#' } };
@@ -38,18 +38,13 @@ const Verification = Type.Object({
   ),
 });
 
-/** Who an API call acts as, in the log. */
-export function auditActor(caller: Pick<TokenIdentity, 'tokenId'>): string {
-  return `token:${caller.tokenId}`;
-}
-
 /**
- * Record what an API call did, as its token. Awaited before the answer goes
+ * Record what an API call did, as its caller (token or signed-in user). Awaited before the answer goes
  * out: when the entry cannot be written the request fails rather than going
  * unrecorded.
  */
-export function auditCall(db: Kysely<Schema>, caller: TokenIdentity, entry: Omit<AuditInput, 'workspaceId' | 'actor'>): Promise<AuditEntry> {
-  return appendAudit(db, { ...entry, workspaceId: caller.workspaceId, actor: auditActor(caller) });
+export function auditCall(db: Kysely<Schema>, caller: Caller, entry: Omit<AuditInput, 'workspaceId' | 'actor'>): Promise<AuditEntry> {
+  return appendAudit(db, { ...entry, workspaceId: caller.workspaceId, actor: caller.actor });
 }
 
 const view = (e: AuditEntry) => ({
@@ -78,12 +73,9 @@ export interface AuditRoutesDeps {
 
 /** The audit log: read it, filtered, and check its chain. Admin token. */
 export const auditRoutes: FastifyPluginAsync<AuditRoutesDeps> = async (app, { auth, database }) => {
-  app.addHook('onRequest', async (request) => {
-    request.caller = await auth.token(request);
-    if (!request.caller.scopes.includes('admin')) throw new ApiError('CUSTODIAN_FORBIDDEN', 'the audit log needs an admin token', 'authorization');
-  });
 
   app.get('/api/audit', {
+    config: { access: 'audit.read' },
     schema: {
       tags: ['privacy'],
       summary: 'Audit log entries, newest first, filtered; page with before=nextBefore',
@@ -119,6 +111,7 @@ export const auditRoutes: FastifyPluginAsync<AuditRoutesDeps> = async (app, { au
   });
 
   app.get('/api/audit/verify', {
+    config: { access: 'audit.read' },
     schema: {
       tags: ['privacy'],
       summary: "Check the workspace's audit chain: every hash, every link, no gap, the recorded head",

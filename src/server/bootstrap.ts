@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from '../storage/database.js';
-import { secretHash } from './auth.js';
+import { generateSecret, secretHash } from '../privacy/accounts.js';
 
 export interface BootstrapResult {
   /** false when the database already had its workspace */
@@ -21,10 +20,6 @@ export interface BootstrapInput {
   adminToken?: string;
   /** where to write generated secrets (bootstrap.json); null: do not write */
   dataDir: string | null;
-}
-
-function generate(prefix: string): string {
-  return `${prefix}_${randomBytes(24).toString('base64url')}`;
 }
 
 /**
@@ -50,10 +45,10 @@ export async function bootstrap(database: Database, input: BootstrapInput): Prom
       }
       return { created: false, ...(ignored.length > 0 ? { ignored } : {}) };
     }
-    const writeKey = input.writeKey ?? generate('wk');
-    const adminToken = input.adminToken ?? generate('ct');
+    const writeKey = input.writeKey ?? generateSecret('wk');
+    const adminToken = input.adminToken ?? generateSecret('ct');
     await tx.insertInto('sources').values({ workspace_id: 'default', id: 'default', name: 'default', write_key_hash: secretHash(writeKey) }).execute();
-    await tx.insertInto('api_tokens').values({ workspace_id: 'default', id: 'admin', name: 'admin', token_hash: secretHash(adminToken), scopes: ['admin'] }).execute();
+    await tx.insertInto('api_tokens').values({ workspace_id: 'default', id: 'admin', name: 'admin', token_hash: secretHash(adminToken), role: 'admin', created_by: 'bootstrap' }).execute();
     let file: string | undefined;
     const generated = { ...(input.writeKey ? {} : { writeKey }), ...(input.adminToken ? {} : { adminToken }) };
     if (input.dataDir && Object.keys(generated).length > 0) {

@@ -73,9 +73,6 @@ export interface ConsentRoutesDeps {
 }
 
 export const consentRoutes: FastifyPluginAsync<ConsentRoutesDeps> = async (app, { auth, database, keyring }) => {
-  app.addHook('onRequest', async (request) => {
-    request.caller = await auth.token(request);
-  });
 
   async function stateOf(workspaceId: string, profileId: string) {
     const [current, history] = await Promise.all([currentConsents(database.db, workspaceId, [profileId]), consentHistory(database.db, workspaceId, profileId)]);
@@ -95,6 +92,7 @@ export const consentRoutes: FastifyPluginAsync<ConsentRoutesDeps> = async (app, 
   }
 
   app.get('/api/profiles/:id/consents', {
+    config: { access: 'profiles.read' },
     schema: {
       tags: ['consent'],
       summary: "A profile's consents: the current state per purpose and the whole ledger",
@@ -108,6 +106,7 @@ export const consentRoutes: FastifyPluginAsync<ConsentRoutesDeps> = async (app, 
   });
 
   app.post('/api/profiles/:id/consents', {
+    config: { access: 'profiles.write' },
     schema: {
       tags: ['consent'],
       summary: 'Record a consent given or withdrawn',
@@ -140,12 +139,13 @@ export const consentRoutes: FastifyPluginAsync<ConsentRoutesDeps> = async (app, 
     if (at.getTime() > now.getTime() + FUTURE_SLACK_MS) throw new ApiError('CUSTODIAN_INVALID_FIELD', 'at: a choice cannot be made in the future', 'at');
     const workspaceId = request.caller.workspaceId;
     const profileId = await profileOr404(workspaceId, id);
-    await applyConsents(database, workspaceId, [{ profileId, purpose: body.purpose, granted: body.granted, legalBasis: body.legalBasis, source: body.source ?? 'api', textVersion: body.textVersion ?? null, at, details: { token: request.caller.tokenId } }], 'manual', now);
+    await applyConsents(database, workspaceId, [{ profileId, purpose: body.purpose, granted: body.granted, legalBasis: body.legalBasis, source: body.source ?? 'api', textVersion: body.textVersion ?? null, at, details: { actor: request.caller.actor } }], 'manual', now);
     await auditCall(database.db, request.caller, { action: 'consent.set', profileId, details: { purpose: body.purpose, granted: body.granted, legalBasis: body.legalBasis } });
     return stateOf(workspaceId, profileId);
   });
 
   app.post('/api/profiles/:id/consent-links', {
+    config: { access: 'profiles.write' },
     schema: {
       tags: ['consent'],
       summary: 'Signed links for a profile: one-click unsubscribe from a purpose, and the preference centre',

@@ -1,8 +1,6 @@
 import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import type { TokenIdentity } from './auth.js';
-import { ApiError } from './errors.js';
+import type { FastifyPluginAsync } from 'fastify';
 
 /** What loading reports as it goes; the loader itself lives with the CLI (src/cli/demo.ts). */
 export interface DemoLoadProgress {
@@ -12,7 +10,6 @@ export interface DemoLoadProgress {
 }
 
 export interface DemoRoutesDeps {
-  authenticate(request: FastifyRequest): Promise<TokenIdentity>;
   /** write the demo data set into the workspace's event log; resolves with a JSON-able outcome */
   load(workspaceId: string, run: { customers: number; seed: string }, onProgress: (progress: DemoLoadProgress) => void, signal: AbortSignal): Promise<object>;
   maxCustomers: number;
@@ -23,7 +20,7 @@ export interface DemoRoutesDeps {
  * POST /api/demo: load the demo data set in this server's process, answering
  * with progress as NDJSON lines (`{"phase":"progress"…}`, then `done` with the
  * outcome, or `error`). `custodian demo` uses it while a server holds the data
- * directory. Admin tokens only.
+ * directory. Needs the data.import permission.
  */
 export const demoRoutes: FastifyPluginAsync<DemoRoutesDeps> = async (app, deps) => {
   // A closing server stops its loads between chunks instead of waiting for them.
@@ -32,6 +29,7 @@ export const demoRoutes: FastifyPluginAsync<DemoRoutesDeps> = async (app, deps) 
     for (const abort of running) abort.abort();
   });
   app.post('/api/demo', {
+    config: { access: 'data.import' },
     schema: {
       tags: ['operations'],
       summary: 'Load the demo data set (progress as NDJSON lines)',
@@ -49,8 +47,7 @@ export const demoRoutes: FastifyPluginAsync<DemoRoutesDeps> = async (app, deps) 
       produces: ['application/x-ndjson'],
     },
   }, async (request, reply) => {
-    const caller = await deps.authenticate(request);
-    if (!caller.scopes.includes('admin')) throw new ApiError('CUSTODIAN_FORBIDDEN', 'loading demo data needs an admin token', 'authorization');
+    const caller = request.caller;
     const body = (request.body ?? {}) as { customers?: number; seed?: string };
     const run = { customers: body.customers ?? deps.defaults.customers, seed: body.seed ?? deps.defaults.seed };
     const abort = new AbortController();

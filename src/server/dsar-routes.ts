@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Keyring } from '../privacy/crypto.js';
 import { buildArchive, DsarInputError, DSAR_TYPES, eventsCsv, getRequest, IDENTIFIER_TYPES, listRequests, submitRequest, traitsCsv, type DsarInput, type DsarStatus } from '../privacy/dsar.js';
 import type { Database } from '../storage/database.js';
-import { auditActor, auditCall } from './audit-routes.js';
+import { auditCall } from './audit-routes.js';
 import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
 
@@ -73,12 +73,9 @@ function apiErrorOf(error: unknown): never {
 /** Data-subject requests: admin tokens only, every call in the audit log. */
 export const dsarRoutes: FastifyPluginAsync<DsarRoutesDeps> = async (app, { auth, database, keyring }) => {
   app.addSchema(Request);
-  app.addHook('onRequest', async (request) => {
-    request.caller = await auth.token(request);
-    if (!request.caller.scopes.includes('admin')) throw new ApiError('CUSTODIAN_FORBIDDEN', 'data-subject requests need an admin token', 'authorization');
-  });
 
   app.post('/api/dsar', {
+    config: { access: 'dsar.manage' },
     schema: {
       tags: ['privacy'],
       summary: 'Record and carry out a data-subject request: access, erase, rectify or restrict',
@@ -101,11 +98,12 @@ export const dsarRoutes: FastifyPluginAsync<DsarRoutesDeps> = async (app, { auth
     },
   }, async (request, reply) => {
     const body = request.body as Omit<DsarInput, 'actor'>;
-    const done = await submitRequest(database, keyring, request.caller.workspaceId, { ...body, actor: auditActor(request.caller) }).catch(apiErrorOf);
+    const done = await submitRequest(database, keyring, request.caller.workspaceId, { ...body, actor: request.caller.actor }).catch(apiErrorOf);
     return reply.code(201).send(done);
   });
 
   app.get('/api/dsar', {
+    config: { access: 'dsar.manage' },
     schema: {
       tags: ['privacy'],
       summary: 'The request queue: open requests soonest due first, then the rest newest first',
@@ -123,6 +121,7 @@ export const dsarRoutes: FastifyPluginAsync<DsarRoutesDeps> = async (app, { auth
   });
 
   app.get('/api/dsar/:id', {
+    config: { access: 'dsar.manage' },
     schema: { tags: ['privacy'], summary: 'One request: status, due date, verification, result', security, params: Type.Object({ id: Type.String({ format: 'uuid' }) }), response: { 200: Type.Ref(Request), ...errors } },
   }, async (request) => {
     const { id } = request.params as { id: string };
@@ -132,6 +131,7 @@ export const dsarRoutes: FastifyPluginAsync<DsarRoutesDeps> = async (app, { auth
   });
 
   app.get('/api/dsar/:id/archive', {
+    config: { access: 'dsar.manage' },
     schema: {
       tags: ['privacy'],
       summary: 'The archive of an access request: everything held on the person, decrypted, as JSON',
@@ -149,6 +149,7 @@ export const dsarRoutes: FastifyPluginAsync<DsarRoutesDeps> = async (app, { auth
   });
 
   app.get('/api/dsar/:id/archive.csv', {
+    config: { access: 'dsar.manage' },
     schema: {
       tags: ['privacy'],
       summary: 'Part of an access archive as CSV: events (default) or traits',

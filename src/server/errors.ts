@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   CUSTODIAN_UNSUPPORTED_ENCODING: { status: 415, reason: 'unsupported_encoding' },
   CUSTODIAN_NOT_FOUND: { status: 404, reason: 'not_found' },
   CUSTODIAN_CONFLICT: { status: 409, reason: 'conflict' },
+  CUSTODIAN_RATE_LIMITED: { status: 429, reason: 'rate_limited' },
   CUSTODIAN_UNAVAILABLE: { status: 503, reason: 'unavailable' },
   CUSTODIAN_INTERNAL: { status: 500, reason: 'internal' },
 } as const;

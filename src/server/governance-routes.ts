@@ -55,17 +55,14 @@ function inputError(error: unknown): never {
 /** The field catalog and retention policies. Bearer token. */
 export const governanceRoutes: FastifyPluginAsync<GovernanceRoutesDeps> = async (app, { auth, database }) => {
   const { db } = database;
-  app.addHook('onRequest', async (request) => {
-    request.caller = await auth.token(request);
-    // Reading the catalog is for anyone with a token; changing it, or deleting data by policy, is for admins.
-    if (request.method !== 'GET' && !request.caller.scopes.includes('admin')) throw new ApiError('CUSTODIAN_FORBIDDEN', 'changing governance settings or running retention needs an admin token', 'authorization');
-  });
 
   app.get('/api/governance/fields', {
+    config: { access: 'settings.read' },
     schema: { tags: ['governance'], summary: 'The field catalog: each field\'s class, owner, purpose, sources, quality rule and retention', security, response: { 200: Type.Object({ fields: Type.Array(Field) }), ...errors } },
   }, async (request) => ({ fields: await listFields(db, request.caller.workspaceId, STANDARD_FIELD_RULES) }));
 
   app.put('/api/governance/fields/:field', {
+    config: { access: 'settings.write' },
     schema: {
       tags: ['governance'],
       summary: 'Write down who owns a field, what it is for, or the quality rule it must meet (null clears; absent leaves as is)',
@@ -82,10 +79,12 @@ export const governanceRoutes: FastifyPluginAsync<GovernanceRoutesDeps> = async 
   });
 
   app.get('/api/governance/retention', {
+    config: { access: 'settings.read' },
     schema: { tags: ['governance'], summary: 'Retention policies', security, response: { 200: Type.Object({ policies: Type.Array(Policy) }), ...errors } },
   }, async (request) => ({ policies: await listPolicies(db, request.caller.workspaceId) }));
 
   app.put('/api/governance/retention', {
+    config: { access: 'settings.write' },
     schema: {
       tags: ['governance'],
       summary: 'Keep an event type (or * for all) or a trait N days, then delete or anonymize it; one policy per event type or trait, so this creates or changes it',
@@ -109,6 +108,7 @@ export const governanceRoutes: FastifyPluginAsync<GovernanceRoutesDeps> = async 
   });
 
   app.delete('/api/governance/retention/:id', {
+    config: { access: 'settings.write' },
     schema: { tags: ['governance'], summary: 'Remove a retention policy (what it removed stays removed)', security, params: Type.Object({ id: Type.String({ format: 'uuid' }) }), response: { 204: Type.Null(), ...errors } },
   }, async (request, reply) => {
     const { id } = request.params as { id: string };
@@ -118,6 +118,7 @@ export const governanceRoutes: FastifyPluginAsync<GovernanceRoutesDeps> = async 
   });
 
   app.post('/api/governance/retention/run', {
+    config: { access: 'settings.write' },
     schema: { tags: ['governance'], summary: 'Apply every retention policy now, and answer what each removed', security, response: { 200: Run, ...errors } },
   }, async (request) => {
     const ws = request.caller.workspaceId;
@@ -129,6 +130,7 @@ export const governanceRoutes: FastifyPluginAsync<GovernanceRoutesDeps> = async 
   });
 
   app.get('/api/governance/retention/runs', {
+    config: { access: 'settings.read' },
     schema: {
       tags: ['governance'],
       summary: 'Retention runs, newest first, with what each policy removed',

@@ -9,7 +9,7 @@ import { IdentitySettingsSchema, identitySettingsProblem, type IdentitySettingsI
 import { identitySettingsFor, storeIdentitySettings } from '../identity/settings-store.js';
 import { splitIdentities, undoMerge } from '../identity/split.js';
 import { refreshWorkspace } from '../segments/membership.js';
-import { auditActor, auditCall } from './audit-routes.js';
+import { auditCall } from './audit-routes.js';
 import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
 
@@ -100,17 +100,16 @@ export const identityRoutes: FastifyPluginAsync<IdentityRoutesDeps> = async (app
   const { db } = identity.database;
   const reviews = createReviewStore(identity);
   const running = new Map<string, Promise<unknown>>();
-  app.addHook('onRequest', async (request) => {
-    request.caller = await auth.token(request);
-  });
   /** Segments and tags follow a merge or split at once, as they follow events. */
   const followMerge = (workspaceId: string, profileIds: string[]) => refreshWorkspace(db, workspaceId, { now: new Date(), profileIds, cause: 'merge' });
 
   app.get('/api/settings/identity', {
+    config: { access: 'settings.read' },
     schema: { tags: ['identity'], summary: "The workspace's identity policy in force: types with priority and limit, blocklist, thresholds, survivorship", security, response: { 200: IdentitySettingsSchema, ...errors } },
   }, async (request) => identitySettingsFor(db, request.caller.workspaceId));
 
   app.put('/api/settings/identity', {
+    config: { access: 'settings.write' },
     schema: {
       tags: ['identity'],
       summary: "Set the workspace's identity policy (applies from the next batch); parts left out keep their defaults",
@@ -128,6 +127,7 @@ export const identityRoutes: FastifyPluginAsync<IdentityRoutesDeps> = async (app
   });
 
   app.post('/api/identity/resolve', {
+    config: { access: 'settings.write' },
     schema: {
       tags: ['identity'],
       summary: 'Run probabilistic matching over the workspace: merge above the auto threshold, queue for review above the review threshold',
@@ -180,6 +180,7 @@ export const identityRoutes: FastifyPluginAsync<IdentityRoutesDeps> = async (app
   }
 
   app.get('/api/identity/runs', {
+    config: { access: 'analytics.read' },
     schema: { tags: ['identity'], summary: 'Resolve runs, newest first', security, querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }) }), response: { 200: Type.Object({ runs: Type.Array(Run) }), ...errors } },
   }, async (request) => {
     const { limit } = request.query as { limit: number };
@@ -188,10 +189,12 @@ export const identityRoutes: FastifyPluginAsync<IdentityRoutesDeps> = async (app
   });
 
   app.get('/api/identity/runs/:id', {
+    config: { access: 'analytics.read' },
     schema: { tags: ['identity'], summary: 'One resolve run: status, progress, counts', security, params: Type.Object({ id: Type.String({ pattern: '^[0-9]{1,18}$' }) }), response: { 200: Run, ...errors } },
   }, async (request) => runOf(request.caller.workspaceId, (request.params as { id: string }).id));
 
   app.get('/api/identity/reviews', {
+    config: { access: 'profiles.list' },
     schema: {
       tags: ['identity'],
       summary: 'The review queue: pairs scored between the review and auto thresholds, most probable first',
@@ -210,22 +213,25 @@ export const identityRoutes: FastifyPluginAsync<IdentityRoutesDeps> = async (app
 
   const ReviewParams = Type.Object({ id: Type.String({ pattern: '^[0-9]{1,18}$' }) });
   app.post('/api/identity/reviews/:id/approve', {
+    config: { access: 'profiles.write' },
     schema: { tags: ['identity'], summary: 'They are one person: merge the pair (into the older profile)', security, params: ReviewParams, response: { 200: MergeOutcome, ...errors } },
   }, async (request) => {
-    const outcome = await reviews.approve(request.caller.workspaceId, (request.params as { id: string }).id, auditActor(request.caller)).catch(asApiError);
+    const outcome = await reviews.approve(request.caller.workspaceId, (request.params as { id: string }).id, request.caller.actor).catch(asApiError);
     await auditCall(db, request.caller, { action: 'profile.merge', profileId: outcome.into, details: { merged: outcome.merged, review: (request.params as { id: string }).id } });
     await followMerge(request.caller.workspaceId, [outcome.into, ...outcome.merged]);
     return outcome;
   });
 
   app.post('/api/identity/reviews/:id/reject', {
+    config: { access: 'profiles.write' },
     schema: { tags: ['identity'], summary: 'They are two people: never propose or auto-merge this pair again', security, params: ReviewParams, response: { 200: Type.Object({ rejected: Type.Literal(true) }), ...errors } },
   }, async (request) => {
-    await reviews.reject(request.caller.workspaceId, (request.params as { id: string }).id, auditActor(request.caller)).catch(asApiError);
+    await reviews.reject(request.caller.workspaceId, (request.params as { id: string }).id, request.caller.actor).catch(asApiError);
     return { rejected: true as const };
   });
 
   app.get('/api/identity/explain', {
+    config: { access: 'profiles.list' },
     schema: {
       tags: ['identity'],
       summary: "Why the matcher scores two profiles as it does: each field's comparison level and weight",
@@ -239,6 +245,7 @@ export const identityRoutes: FastifyPluginAsync<IdentityRoutesDeps> = async (app
   });
 
   app.get('/api/identity/conflicts', {
+    config: { access: 'profiles.list' },
     schema: {
       tags: ['identity'],
       summary: 'Identifiers left unlinked because linking them would have broken an identity limit, newest first',
@@ -255,6 +262,7 @@ export const identityRoutes: FastifyPluginAsync<IdentityRoutesDeps> = async (app
   });
 
   app.post('/api/profiles/merge', {
+    config: { access: 'profiles.write' },
     schema: {
       tags: ['profiles'],
       summary: 'Merge profiles into one by hand; refused (409) if the result would break an identity limit',
@@ -264,13 +272,14 @@ export const identityRoutes: FastifyPluginAsync<IdentityRoutesDeps> = async (app
     },
   }, async (request) => {
     const { into, from } = request.body as { into: string; from: string[] };
-    const outcome = await mergeProfiles(identity, request.caller.workspaceId, into, from, { reason: 'manual', actor: auditActor(request.caller) }).catch(asApiError);
+    const outcome = await mergeProfiles(identity, request.caller.workspaceId, into, from, { reason: 'manual', actor: request.caller.actor }).catch(asApiError);
     await auditCall(db, request.caller, { action: 'profile.merge', profileId: outcome.into, details: { merged: outcome.merged } });
     await followMerge(request.caller.workspaceId, [outcome.into, ...outcome.merged]);
     return outcome;
   });
 
   app.post('/api/profiles/:id/split', {
+    config: { access: 'profiles.write' },
     schema: {
       tags: ['profiles'],
       summary: 'Undo a merge, or split chosen identities (a source record, an email…) off into a new profile; events and traits follow',
@@ -300,12 +309,12 @@ export const identityRoutes: FastifyPluginAsync<IdentityRoutesDeps> = async (app
       if (!merge) throw new ApiError('CUSTODIAN_NOT_FOUND', `no merge ${body.merge}`, 'merge');
       const survivor = await db.selectFrom('profiles').select('merged_into').where('workspace_id', '=', workspaceId).where('id', '=', merge.from_profile).executeTakeFirst();
       if (merge.into_profile !== id && survivor?.merged_into !== id) throw new ApiError('CUSTODIAN_INVALID_FIELD', `merge ${body.merge} did not go into profile ${id}`, 'merge');
-      const undone = await undoMerge(identity, workspaceId, body.merge, auditActor(request.caller)).catch(asApiError);
+      const undone = await undoMerge(identity, workspaceId, body.merge, request.caller.actor).catch(asApiError);
       await auditCall(db, request.caller, { action: 'profile.split', profileId: undone.survivor, details: { split: undone.split, undoneMerge: body.merge } });
       await followMerge(workspaceId, [undone.survivor, undone.split]);
       return undone;
     }
-    const split = await splitIdentities(identity, workspaceId, id, body.identities, auditActor(request.caller)).catch(asApiError);
+    const split = await splitIdentities(identity, workspaceId, id, body.identities, request.caller.actor).catch(asApiError);
     // Identity types and counts only: the values are personal data.
     await auditCall(db, request.caller, { action: 'profile.split', profileId: split.survivor, details: { split: split.split, identityTypes: [...new Set(body.identities.map((i) => i.type))].sort(), identities: split.identities } });
     await followMerge(workspaceId, [split.survivor, split.split]);
@@ -313,6 +322,7 @@ export const identityRoutes: FastifyPluginAsync<IdentityRoutesDeps> = async (app
   });
 
   app.get('/api/profiles/:id/merges', {
+    config: { access: 'profiles.read' },
     schema: {
       tags: ['profiles'],
       summary: "A profile's merge history: what merged into it (and what it was merged into), why, by whom; undone merges included",

@@ -80,11 +80,9 @@ export interface KpiRoutesDeps {
 /** KPIs and the monthly management report. Bearer token. */
 export const kpiRoutes: FastifyPluginAsync<KpiRoutesDeps> = async (app, { auth, database, quality }) => {
   const { db } = database;
-  app.addHook('onRequest', async (request) => {
-    request.caller = await auth.token(request);
-  });
 
   app.get('/api/analytics/kpis', {
+    config: { access: 'analytics.read' },
     schema: {
       tags: ['analytics'],
       summary: 'Business KPIs for a date range and per day, week or month: customers, orders, revenue, AOV, repeat rate, churn, CLTV, NPS, CSAT, cohort retention',
@@ -115,6 +113,7 @@ export const kpiRoutes: FastifyPluginAsync<KpiRoutesDeps> = async (app, { auth, 
   });
 
   app.get('/api/analytics/report', {
+    config: { access: 'analytics.read' },
     schema: {
       tags: ['analytics'],
       summary: 'The monthly management report: KPIs against the month before, 12-month trends, segments, RFM, CLV, churn risk, feedback, data quality (a closed month answers the report kept when it closed)',

@@ -96,11 +96,9 @@ export const profilesRoutes: FastifyPluginAsync<ProfilesRoutesDeps> = async (app
   }
 
   app.addSchema(Profile);
-  app.addHook('onRequest', async (request) => {
-    request.caller = await auth.token(request);
-  });
 
   app.get('/api/profiles', {
+    config: { access: 'profiles.read' },
     schema: {
       tags: ['profiles'],
       summary: 'Look a profile up by one exact identifier',
@@ -128,6 +126,7 @@ export const profilesRoutes: FastifyPluginAsync<ProfilesRoutesDeps> = async (app
   });
 
   app.get('/api/profiles/export', {
+    config: { access: 'profiles.export' },
     schema: {
       tags: ['profiles'],
       summary: 'Every unified profile, one JSON object per line',
@@ -147,6 +146,7 @@ export const profilesRoutes: FastifyPluginAsync<ProfilesRoutesDeps> = async (app
   });
 
   app.get('/api/profiles/:id', {
+    config: { access: 'profiles.read' },
     schema: {
       tags: ['profiles'],
       summary: 'One profile: traits, identities and recent events',
@@ -165,6 +165,7 @@ export const profilesRoutes: FastifyPluginAsync<ProfilesRoutesDeps> = async (app
   });
 
   app.get('/api/profiles/:id/events', {
+    config: { access: 'profiles.read' },
     schema: {
       tags: ['profiles'],
       summary: "A profile's whole timeline, newest first, paged",
@@ -188,6 +189,7 @@ export const profilesRoutes: FastifyPluginAsync<ProfilesRoutesDeps> = async (app
   });
 
   app.get('/api/profiles/:id/lineage', {
+    config: { access: 'profiles.read' },
     schema: {
       tags: ['profiles'],
       summary: "A profile's field history: what cleaning changed, refused, flagged or filled in, newest first",

@@ -92,11 +92,9 @@ function withCheckedCountries<T extends { countries?: string[] }>(policy: T): T 
 }
 
 export const qualityRoutes: FastifyPluginAsync<QualityRoutesDeps> = async (app, { auth, database, reporter, settings }) => {
-  app.addHook('onRequest', async (request) => {
-    request.caller = await auth.token(request);
-  });
 
   app.get('/api/quality', {
+    config: { access: 'analytics.read' },
     schema: {
       tags: ['quality'],
       summary: 'Data quality per field and per source: completeness, validity, uniqueness, consistency, freshness, and a workspace score',
@@ -107,6 +105,7 @@ export const qualityRoutes: FastifyPluginAsync<QualityRoutesDeps> = async (app, 
   }, async (request) => reporter.report(request.caller.workspaceId));
 
   app.get('/api/quality/issues', {
+    config: { access: 'analytics.read' },
     schema: {
       tags: ['quality'],
       summary: 'What cleaning refused or flagged, by source, field and issue, most frequent first, with examples',
@@ -122,6 +121,7 @@ export const qualityRoutes: FastifyPluginAsync<QualityRoutesDeps> = async (app, 
   }, async (request) => ({ issues: await reporter.issues(request.caller.workspaceId, request.query as { field?: string; source?: string; type?: string; limit: number }) }));
 
   app.get('/api/quality/alerts', {
+    config: { access: 'analytics.read' },
     schema: {
       tags: ['quality'],
       summary: 'Anomalies the daily audit raised: volume, null rate or invalid rate more than 4 MADs from its 28-day median',
@@ -137,6 +137,7 @@ export const qualityRoutes: FastifyPluginAsync<QualityRoutesDeps> = async (app, 
   }, async (request) => ({ alerts: await reporter.alerts(request.caller.workspaceId, request.query as { source?: string; since?: string; until?: string; limit: number }) }));
 
   app.post('/api/quality/audit', {
+    config: { access: 'analytics.run' },
     schema: {
       tags: ['quality'],
       summary: 'Run the anomaly audit now for one day (default yesterday, UTC); it also runs every hour',
@@ -152,10 +153,12 @@ export const qualityRoutes: FastifyPluginAsync<QualityRoutesDeps> = async (app, 
   });
 
   app.get('/api/settings/cleaning', {
+    config: { access: 'settings.read' },
     schema: { tags: ['quality'], summary: "The workspace's cleaning policy", security, response: { 200: WorkspaceCleaning, ...errors } },
   }, async (request) => settings.workspace(request.caller.workspaceId));
 
   app.put('/api/settings/cleaning', {
+    config: { access: 'settings.write' },
     schema: { tags: ['quality'], summary: "Set the workspace's cleaning policy (applies from the next batch)", security, body: WorkspaceCleaning, response: { 200: WorkspaceCleaning, ...errors } },
   }, async (request) => {
     const policy = withCheckedCountries(request.body as { countries?: string[]; fixEmailTypos?: boolean });
@@ -164,6 +167,7 @@ export const qualityRoutes: FastifyPluginAsync<QualityRoutesDeps> = async (app, 
   });
 
   app.get('/api/sources/:id/cleaning', {
+    config: { access: 'settings.read' },
     schema: { tags: ['sources'], summary: "A source's cleaning settings", security, params: SourceParams, response: { 200: SourceCleaning, ...errors } },
   }, async (request) => {
     const { id } = request.params as { id: string };
@@ -173,6 +177,7 @@ export const qualityRoutes: FastifyPluginAsync<QualityRoutesDeps> = async (app, 
   });
 
   app.put('/api/sources/:id/cleaning', {
+    config: { access: 'settings.write' },
     schema: {
       tags: ['sources'],
       summary: "Set a source's cleaning settings (creates the source if needed): its countries and date order",
@@ -191,6 +196,7 @@ export const qualityRoutes: FastifyPluginAsync<QualityRoutesDeps> = async (app, 
   });
 
   app.post('/api/clean', {
+    config: { access: 'settings.read' },
     schema: {
       tags: ['quality'],
       summary: 'Standardize traits without storing anything: what the pipeline would keep, change, refuse and derive',

@@ -136,12 +136,8 @@ function csvRow(p: Profile, fields: readonly string[]): string {
 export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app, { auth, database, profiles }) => {
   const segments = createSegmentStore(database.db);
   const tags = createTagStore(database.db);
-  app.addHook('onRequest', async (request) => {
-    request.caller = await auth.token(request);
-  });
   // Only the CSV upload of ids takes a body that is not JSON.
   app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: 8 * 1024 * 1024 }, (_request, body, done) => done(null, body));
-  const actorOf = (request: { caller: { tokenId: string } }) => `token:${request.caller.tokenId}`;
 
   async function withText(workspaceId: string, segment: Segment) {
     const names = new Map((await segments.list(workspaceId)).map((s) => [s.id, s.name]));
@@ -149,6 +145,7 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
   }
 
   app.get('/api/segments', {
+    config: { access: 'segments.read' },
     schema: { tags: ['segments'], summary: 'Every segment of the workspace with its size', security, response: { 200: Type.Object({ segments: Type.Array(SegmentBody) }), ...errors } },
   }, async (request) => {
     const ws = request.caller.workspaceId;
@@ -158,6 +155,7 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
   });
 
   app.post('/api/segments', {
+    config: { access: 'segments.write' },
     schema: {
       tags: ['segments'],
       summary: 'Save a segment; it is filled before the answer and kept current as events arrive',
@@ -168,11 +166,12 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
   }, async (request, reply) => {
     const body = request.body as { name: string; description?: string | null; rule: Rule };
     const ws = request.caller.workspaceId;
-    const created = await guarded(segments.create(ws, { name: body.name.trim(), description: body.description ?? null, rule: body.rule }, actorOf(request)));
+    const created = await guarded(segments.create(ws, { name: body.name.trim(), description: body.description ?? null, rule: body.rule }, request.caller.actor));
     return reply.code(201).send(await withText(ws, created));
   });
 
   app.post('/api/segments/preview', {
+    config: { access: 'segments.read' },
     schema: {
       tags: ['segments'],
       summary: 'Count a rule and show 20 of the profiles it names, without saving it',
@@ -195,6 +194,7 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
   });
 
   app.post('/api/segments/refresh', {
+    config: { access: 'segments.write' },
     schema: {
       tags: ['segments'],
       summary: 'Refresh every segment and computed tag of the workspace now, in dependency order',
@@ -204,6 +204,7 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
   }, async (request) => segments.refreshAll(request.caller.workspaceId));
 
   app.get('/api/segments/:id', {
+    config: { access: 'segments.read' },
     schema: { tags: ['segments'], summary: 'A segment: rule, readable text, size, last refresh', security, params: IdParams, response: { 200: SegmentBody, ...errors } },
   }, async (request) => {
     const { id } = request.params as { id: string };
@@ -214,6 +215,7 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
   });
 
   app.patch('/api/segments/:id', {
+    config: { access: 'segments.write' },
     schema: {
       tags: ['segments'],
       summary: "Rename a segment or change its rule (then it is refilled at once)",
@@ -230,6 +232,7 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
   });
 
   app.delete('/api/segments/:id', {
+    config: { access: 'segments.write' },
     schema: { tags: ['segments'], summary: 'Delete a segment (refused while another segment or tag reads it)', security, params: IdParams, response: { 204: Type.Null(), ...errors } },
   }, async (request, reply) => {
     const { id } = request.params as { id: string };
@@ -238,6 +241,7 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
   });
 
   app.post('/api/segments/:id/refresh', {
+    config: { access: 'segments.write' },
     schema: { tags: ['segments'], summary: 'Recompute one segment from scratch now', security, params: IdParams, response: { 200: SegmentBody, ...errors } },
   }, async (request) => {
     const { id } = request.params as { id: string };
@@ -246,6 +250,7 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
   });
 
   app.get('/api/segments/:id/members', {
+    config: { access: 'profiles.list' },
     schema: {
       tags: ['segments'],
       summary: 'Every member, streamed: one unified profile per line (ndjson) or a CSV with chosen fields',
@@ -286,6 +291,7 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
   });
 
   app.get('/api/membership-changes', {
+    config: { access: 'segments.read' },
     schema: {
       tags: ['segments'],
       summary: 'Entries into and exits from segments and tags, in order (what activation triggers read)',
@@ -313,10 +319,12 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
   // ---------------------------------------------------------------- tags
 
   app.get('/api/tags', {
+    config: { access: 'segments.read' },
     schema: { tags: ['tags'], summary: 'Every tag with how many profiles carry it', security, response: { 200: Type.Object({ tags: Type.Array(TagBody) }), ...errors } },
   }, async (request) => ({ tags: await tags.list(request.caller.workspaceId) }));
 
   app.post('/api/tags', {
+    config: { access: 'segments.write' },
     schema: {
       tags: ['tags'],
       summary: 'Create a tag: manual, or computed from a rule, cases (value of the first matching rule) or the top value of an event property',
@@ -331,6 +339,7 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
   });
 
   app.get('/api/tags/:id', {
+    config: { access: 'segments.read' },
     schema: { tags: ['tags'], summary: 'A tag', security, params: IdParams, response: { 200: TagBody, ...errors } },
   }, async (request) => {
     const { id } = request.params as { id: string };
@@ -340,6 +349,7 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
   });
 
   app.patch('/api/tags/:id', {
+    config: { access: 'segments.write' },
     schema: {
       tags: ['tags'],
       summary: 'Rename a tag or change its definition (a computed one is recomputed at once)',
@@ -355,6 +365,7 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
   });
 
   app.delete('/api/tags/:id', {
+    config: { access: 'segments.write' },
     schema: { tags: ['tags'], summary: 'Delete a tag and take it off every profile', security, params: IdParams, response: { 204: Type.Null(), ...errors } },
   }, async (request, reply) => {
     const { id } = request.params as { id: string };
@@ -365,6 +376,7 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
   const Bulk = Type.Object({ changed: Type.Integer(), unknown: Type.Array(Type.String(), { description: 'ids that name no profile: nothing was done with them' }) });
 
   app.post('/api/tags/:id/profiles', {
+    config: { access: 'profiles.write' },
     schema: {
       tags: ['tags'],
       summary: 'Put a manual tag on profiles: by id or every member of a segment; merged-away ids count as the profile they became',
@@ -375,11 +387,12 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
     },
   }, async (request) => {
     const { id } = request.params as { id: string };
-    const outcome = await guarded(tags.add(request.caller.workspaceId, id, request.body as { profileIds?: string[]; segment?: string }, actorOf(request)));
+    const outcome = await guarded(tags.add(request.caller.workspaceId, id, request.body as { profileIds?: string[]; segment?: string }, request.caller.actor));
     return { changed: outcome.added, unknown: outcome.unknown };
   });
 
   app.post('/api/tags/:id/profiles/remove', {
+    config: { access: 'profiles.write' },
     schema: { tags: ['tags'], summary: 'Take a manual tag off profiles (by id or a segment)', security, params: IdParams, body: Targets, response: { 200: Bulk, ...errors } },
   }, async (request) => {
     const { id } = request.params as { id: string };
@@ -388,6 +401,7 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
   });
 
   app.post('/api/tags/:id/profiles/csv', {
+    config: { access: 'profiles.write' },
     schema: {
       tags: ['tags'],
       summary: 'Put a manual tag on the profiles listed in a CSV (text/csv body; the first column holds profile ids, a header row is skipped)',
@@ -401,7 +415,7 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
     if (typeof request.body !== 'string') throw new ApiError('CUSTODIAN_INVALID_BODY', 'send the CSV as the body with content-type text/csv', 'body');
     const ids = csvFirstColumn(request.body);
     if (ids.length > 100_000) throw new ApiError('CUSTODIAN_INVALID_BODY', `the CSV lists ${ids.length} ids; send at most 100000 per request`, 'body');
-    const outcome = await guarded(tags.add(request.caller.workspaceId, id, { profileIds: ids }, actorOf(request)));
+    const outcome = await guarded(tags.add(request.caller.workspaceId, id, { profileIds: ids }, request.caller.actor));
     return { changed: outcome.added, unknown: outcome.unknown };
   });
 };

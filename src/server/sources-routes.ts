@@ -44,15 +44,13 @@ const view = (sourceId: string, stored: StoredPlan) => ({ sourceId, plan: stored
 
 /** Per-source settings under /api/sources/:id: the tracking plan and its violations. Bearer token. */
 export const sourcesRoutes: FastifyPluginAsync<SourcesRoutesDeps> = async (app, { auth, trackingPlans, database }) => {
-  app.addHook('onRequest', async (request) => {
-    request.caller = await auth.token(request);
-  });
 
   async function existing(workspaceId: string, id: string): Promise<void> {
     if (!(await trackingPlans.sourceExists(workspaceId, id))) throw new ApiError('CUSTODIAN_NOT_FOUND', `no source ${id}`, 'id');
   }
 
   app.put('/api/sources/:id/tracking-plan', {
+    config: { access: 'settings.write' },
     // The plan's own validator answers, so the error names the field the same
     // way here as anywhere else a plan is read.
     attachValidation: true,
@@ -85,6 +83,7 @@ export const sourcesRoutes: FastifyPluginAsync<SourcesRoutesDeps> = async (app, 
   });
 
   app.get('/api/sources/:id/tracking-plan', {
+    config: { access: 'settings.read' },
     schema: {
       tags: ['sources'],
       summary: "A source's tracking plan",
@@ -103,6 +102,7 @@ export const sourcesRoutes: FastifyPluginAsync<SourcesRoutesDeps> = async (app, 
   });
 
   app.delete('/api/sources/:id/tracking-plan', {
+    config: { access: 'settings.write' },
     schema: {
       tags: ['sources'],
       summary: "Remove a source's tracking plan: its messages are no longer checked",
@@ -120,6 +120,7 @@ export const sourcesRoutes: FastifyPluginAsync<SourcesRoutesDeps> = async (app, 
   });
 
   app.get('/api/sources/:id/violations', {
+    config: { access: 'settings.read' },
     schema: {
       tags: ['sources'],
       summary: "How often a source broke its tracking plan, most frequent first",

@@ -65,11 +65,9 @@ function checkedSource(id: string): void {
 
 /** Management of webhook mappings: bearer token, under /api/sources/:id/webhook-mapping. */
 export const webhookRoutes: FastifyPluginAsync<WebhookRoutesDeps> = async (app, { auth, store, junk }) => {
-  app.addHook('onRequest', async (request) => {
-    request.caller = await auth.token(request);
-  });
 
   app.put('/api/sources/:id/webhook-mapping', {
+    config: { access: 'settings.write' },
     schema: {
       tags: ['sources'],
       summary: "Set a source's webhook mapping (creates the source if needed)",
@@ -92,6 +90,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesDeps> = async (app, 
   });
 
   app.get('/api/sources/:id/webhook-mapping', {
+    config: { access: 'settings.read' },
     schema: {
       tags: ['sources'],
       summary: "A source's webhook mapping (the secret is never shown again)",
@@ -107,6 +106,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesDeps> = async (app, 
   });
 
   app.post('/api/sources/:id/webhook-mapping/test', {
+    config: { access: 'settings.read' },
     schema: {
       tags: ['sources'],
       summary: 'Dry run: the messages a sample body would produce (nothing is stored)',

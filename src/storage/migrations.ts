@@ -12,6 +12,7 @@ import { audit } from './migrations/0009-audit.js';
 import { consent } from './migrations/0010-consent.js';
 import { governance } from './migrations/0011-governance.js';
 import { dsar } from './migrations/0012-dsar.js';
+import { access } from './migrations/0013-access.js';
 
 /**
  * Migrations live in code so the built binary carries them; each is a list of
@@ -33,6 +34,7 @@ const ordered: ReadonlyArray<[name: string, statements: readonly string[]]> = [
   ['0010_consent', consent],
   ['0011_governance', governance],
   ['0012_dsar', dsar],
+  ['0013_access', access],
 ];
 
 function fromStatements(statements: readonly string[]): Migration {

@@ -3,6 +3,8 @@ import type { ColumnType, Generated } from 'kysely';
 /** Timestamps are written as Date and read back as Date on both drivers. */
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
+/** A timestamp the database fills in when the insert leaves it out. */
+type DefaultedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
 /** Installation-wide facts, such as the master key's check value. */
 export interface MetaTable {
@@ -33,8 +35,53 @@ export interface ApiTokenTable {
   id: string;
   name: string;
   token_hash: Uint8Array;
-  scopes: string[];
-  created_at: Generated<Timestamp>;
+  /** permissions narrowing the role (privacy/access.ts); empty: all of the role's */
+  scopes: ColumnType<string[], string[] | undefined, string[]>;
+  /** a built-in role (admin, analyst, marketer, support, auditor) or a custom one in roles */
+  role: ColumnType<string, string | undefined, string>;
+  expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_by: ColumnType<string | null, string | null | undefined, string | null>;
+  last_used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: DefaultedTimestamp;
+}
+
+/** A staff account: signs in to the dashboard with a password (argon2id). */
+export interface UserTable {
+  workspace_id: string;
+  id: string;
+  /** the sign-in name, lower-cased */
+  email: string;
+  name: Generated<string>;
+  password_hash: string;
+  role: string;
+  status: ColumnType<'active' | 'disabled', 'active' | 'disabled' | undefined, 'active' | 'disabled'>;
+  failed_logins: Generated<number>;
+  locked_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_login_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+}
+
+/** A signed-in dashboard session, by the sha-256 of its cookie value. */
+export interface SessionTable {
+  token_hash: Uint8Array;
+  workspace_id: string;
+  user_id: string;
+  created_at: DefaultedTimestamp;
+  expires_at: Timestamp;
+  last_seen_at: DefaultedTimestamp;
+}
+
+/** A custom role: permissions, the field classes it sees unmasked, and optionally the profiles it may see. */
+export interface RoleTable {
+  workspace_id: string;
+  name: string;
+  description: Generated<string>;
+  permissions: string[];
+  unmasked: ColumnType<string[], string[] | undefined, string[]>;
+  scope: ColumnType<unknown, string | null | undefined, string | null>;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
 }
 
 /** Durable inbox: a message is here, committed, before the API answers 2xx. */
@@ -548,6 +595,9 @@ export interface Schema {
   workspaces: WorkspaceTable;
   sources: SourceTable;
   api_tokens: ApiTokenTable;
+  users: UserTable;
+  sessions: SessionTable;
+  roles: RoleTable;
   event_log: EventLogTable;
   profiles: ProfileTable;
   identities: IdentityTable;

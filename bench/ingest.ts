@@ -220,7 +220,7 @@ function logRows(count: number): { warmup: LogRow[]; rows: LogRow[]; encryptMicr
     return result.message;
   });
   const started = performance.now();
-  const all = messages.map((m) => ({ messageId: m.messageId, type: m.type, payload: keyring.encryptJson(m), receivedAt }));
+  const all = messages.map((m) => ({ messageId: m.messageId, type: m.type, payload: keyring.encryptJson('default', m), receivedAt }));
   const encryptMicros = ((performance.now() - started) * 1000) / all.length;
   return { warmup: all.slice(0, settings.warmupEvents), rows: all.slice(settings.warmupEvents), encryptMicros };
 }

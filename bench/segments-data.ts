@@ -348,7 +348,7 @@ export async function loadData(url: string, keyring: Keyring, settings: DataSett
       for (let i = 0; i < settings.profiles; i++) {
         const userId = userIdOf(i);
         const index = keyring.blindIndex(settings.workspaceId, 'userId', userId).toString('hex');
-        const sealed = keyring.encrypt(Buffer.from(userId, 'utf8')).toString('hex');
+        const sealed = keyring.encrypt(settings.workspaceId, Buffer.from(userId, 'utf8')).toString('hex');
         yield `${ws}\tuserId\t\\\\x${index}\t\\\\x${sealed}\t${pop.ids[i]!}\t${source}\t${iso(pop.firstSeen[i]!)}\n`;
       }
     };

@@ -1,13 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendAudit } from '../src/privacy/audit-log.js';
+import { appendAudit, verifyAudit } from '../src/privacy/audit-log.js';
 import { secretHash } from '../src/privacy/accounts.js';
 import { createStorage } from '../src/storage/database.js';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from './helpers/app.js';
-import { backends } from './helpers/backends.js';
+import { backends, freshPostgresUrl } from './helpers/backends.js';
 import { killAll, runCli } from './helpers/process.js';
 
 interface Entry {
@@ -183,3 +183,45 @@ describe('custodian audit verify', () => {
     expect(bad.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+describe.each(backends)('custodian dsar on its own database ($name)', (backend) => {
+  const root = mkdtempSync(join(tmpdir(), 'custodian-dsar-cli-'));
+  let dropDatabase: (() => Promise<void>) | null = null;
+  afterAll(async () => {
+    await killAll();
+    await dropDatabase?.();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('records the request and the access archive it writes, with the cli as actor', async () => {
+    const dataDir = join(root, 'data');
+    const env: Record<string, string> = {};
+    if (backend.name === 'postgres') {
+      const fresh = await freshPostgresUrl(process.env.TEST_DATABASE_URL!);
+      dropDatabase = fresh.drop;
+      env.DATABASE_URL = fresh.url;
+    }
+    const people = join(root, 'people.csv');
+    writeFileSync(people, 'id,email,name\nP1,ada.archive@example.com,Ada Archive\n');
+    const imported = await runCli(['import', people, '--source', 'crm', '--data', dataDir, '--no-demo'], env, 120_000);
+    expect(imported.code, imported.stderr).toBe(0);
+    const output = join(root, 'archive.json');
+    const run = await runCli(['dsar', 'access', '--email', 'ada.archive@example.com', '--verified-by', 'privacy-desk', '--method', 'email_link', '--data', dataDir, '-o', output], env, 120_000);
+    expect(run.code, run.stderr).toBe(0);
+    const archive = JSON.parse(readFileSync(output, 'utf8')) as { request: { id: string }; profile: { id: string }; events: unknown[] };
+
+    const database = await createStorage(env.DATABASE_URL ? { kind: 'postgres', url: env.DATABASE_URL } : { kind: 'pglite', dataDir });
+    try {
+      const entries = await database.db.selectFrom('audit_log').select(['action', 'actor', 'target', 'profile_id', 'details']).where('action', 'like', 'dsar.%').orderBy('seq').execute();
+      expect(entries).toEqual([
+        expect.objectContaining({ action: 'dsar.access', actor: 'cli', target: archive.request.id, profile_id: archive.profile.id }),
+        { action: 'dsar.archive', actor: 'cli', target: archive.request.id, profile_id: archive.profile.id, details: { format: 'json', events: archive.events.length } },
+      ]);
+      expect(JSON.stringify(entries)).not.toContain('ada.archive');
+      expect(await verifyAudit(database.db, 'default')).toMatchObject({ ok: true });
+    } finally {
+      await database.close();
+    }
+  });
+});
+

@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackupError, restoreBackup, scheduledBackup, tableChecksums, verifyBackup, writeBackup, type TableSummary } from '../src/storage/backup.js';
 import { acquireDataDirLock } from '../src/storage/data-dir-lock.js';
 import { createStorage, type Database } from '../src/storage/database.js';
-import { createKeyring } from '../src/privacy/crypto.js';
 import { erasuresOnRecord, reapplyErasures } from '../src/privacy/dsar.js';
 import { ADMIN_TOKEN, startTestApp, TEST_MASTER_KEY, type TestApp } from './helpers/app.js';
 import { backends, type Backend } from './helpers/backends.js';
@@ -169,7 +168,7 @@ describe.each(backends)('backup and restore on $name', (backend) => {
     const record = await erasuresOnRecord(t.database.db);
     await restoreBackup(t.database, file, { masterKey: TEST_MASTER_KEY });
     expect((await person()).json().profiles).toHaveLength(1);
-    expect(await reapplyErasures(t.database, createKeyring(TEST_MASTER_KEY), record)).toBe(1);
+    expect(await reapplyErasures(t.database, t.keyring, record)).toBe(1);
     expect((await person()).json().profiles).toHaveLength(0);
     expect((await person()).json().profiles).toHaveLength(0);
     const requests = (await t.app.inject({ method: 'GET', url: '/api/dsar', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json() as { requests: Array<{ type: string }> };

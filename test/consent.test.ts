@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../src/cli/demo-data.js';
-import { CONSENT_PURPOSES, consentState, recordConsents, signPreferences, signUnsubscribe, supersedes, type ConsentInput, type ConsentPurpose } from '../src/privacy/consent.js';
+import { queryAudit } from '../src/privacy/audit-log.js';
+import { CONSENT_PURPOSES, consentState, issueConsentLinks, recordConsents, signPreferences, signUnsubscribe, supersedes, verifyLink, type ConsentInput, type ConsentPurpose } from '../src/privacy/consent.js';
 import { countQuery, memberIdsQuery, type CompileContext } from '../src/segments/compile.js';
 import { describeRule } from '../src/segments/describe.js';
 import type { Rule } from '../src/segments/rule.js';
@@ -150,6 +151,9 @@ describe.each(backends)('consent on $name', (backend) => {
     // A second post (providers retry) adds nothing.
     await t.app.inject({ method: 'POST', url: unsubscribe, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' });
     expect((await consentsOf(dee.id)).history).toHaveLength(history.length);
+    // The change is in the audit log by the link's holder, once: the retry changed nothing.
+    const audited = (await admin('GET', `/api/audit?action=consent.unsubscribe&profile=${dee.id}`)).json() as { entries: Array<Record<string, unknown>> };
+    expect(audited.entries).toEqual([expect.objectContaining({ actor: 'subject:link', profileId: dee.id, details: { purpose: 'email_marketing', oneClick: true } })]);
     const exits = await t.database.db.selectFrom('membership_changes').select(['change', 'cause']).where('set_id', '=', segmentId).where('profile_id', '=', dee.id).orderBy('id').execute();
     expect(exits.map((e) => e.change)).toEqual(['enter', 'exit']);
   });
@@ -219,11 +223,92 @@ describe.each(backends)('consent on $name', (backend) => {
     const fromPage = after.history.filter((h) => h.source === 'preference_centre');
     expect(fromPage.map((h) => h.purpose).sort()).toEqual(['analytics', 'email_marketing', 'sms_marketing']);
     expect(fromPage.every((h) => h.textVersion === 'pages-1/zh-CN')).toBe(true);
+    const audited = (await admin('GET', `/api/audit?action=consent.preferences&profile=${bob.id}`)).json() as { entries: Array<Record<string, unknown>> };
+    expect(audited.entries).toEqual([expect.objectContaining({ actor: 'subject:link', details: { granted: ['email_marketing', 'analytics'], withdrawn: ['sms_marketing'] } })]);
     // A post that is not our form changes nothing.
     const forged = await t.app.inject({ method: 'POST', url: `/preferences/${token}`, headers: { 'content-type': 'application/json' }, payload: '{"purpose":[]}' });
     expect(forged.statusCode).toBe(400);
     expect((await consentsOf(bob.id)).history).toHaveLength(after.history.length);
     await t.database.db.updateTable('workspaces').set({ name: 'Default' }).where('id', '=', 'default').execute();
+  });
+
+  it('links expire by default, as long as asked, and are revoked with every link of the profiles merged in', async () => {
+    await t.send('/v1/batch', { batch: [{ type: 'identify', anonymousId: 'anon-gus', traits: {} }, { type: 'identify', anonymousId: 'anon-hal', traits: {} }] });
+    await t.drain();
+    const byAnonymousId = async (id: string) => ((await t.get(`/api/profiles?anonymousId=${id}`)).json() as { profiles: Array<{ id: string }> }).profiles[0]!.id;
+    const [gus, hal] = [await byAnonymousId('anon-gus'), await byAnonymousId('anon-hal')];
+    type Links = { profileId: string; unsubscribe: string; preferences: string; unsubscribeExpiresAt: string; preferencesExpiresAt: string; generation: number };
+    const linksFor = async (id: string, body: Record<string, unknown> = {}) => {
+      const res = await admin('POST', `/api/profiles/${id}/consent-links`, body);
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json() as Links;
+    };
+    const daysAhead = (iso: string) => (Date.parse(iso) - Date.now()) / DAY;
+    const claimed = (path: string, kind: 'unsubscribe' | 'preferences') => {
+      const check = verifyLink(t.keyring, path.slice(path.lastIndexOf('/') + 1), kind);
+      if (!check.ok) throw new Error(`${path}: ${check.reason}`);
+      return check.claims;
+    };
+
+    const links = await linksFor(gus);
+    expect(daysAhead(links.unsubscribeExpiresAt)).toBeCloseTo(365, 1);
+    expect(daysAhead(links.preferencesExpiresAt)).toBeCloseTo(30, 1);
+    expect(Math.abs(claimed(links.unsubscribe, 'unsubscribe').expires!.getTime() - Date.parse(links.unsubscribeExpiresAt))).toBeLessThan(1000);
+    expect(Math.abs(claimed(links.preferences, 'preferences').expires!.getTime() - Date.parse(links.preferencesExpiresAt))).toBeLessThan(1000);
+    const asked = await linksFor(gus, { expiresInDays: 10, preferencesExpiresInDays: 2 });
+    expect(daysAhead(asked.unsubscribeExpiresAt)).toBeCloseTo(10, 1);
+    expect(daysAhead(asked.preferencesExpiresAt)).toBeCloseTo(2, 1);
+    expect((await admin('POST', `/api/profiles/${gus}/consent-links`, { preferencesExpiresInDays: 0 })).json()).toMatchObject({ field: expect.stringContaining('preferencesExpiresInDays') });
+
+    // Hal's link, then Hal merged into Gus: it acts on Gus, and goes when Gus's links are revoked.
+    const halLinks = await linksFor(hal, { purpose: 'analytics' });
+    expect((await admin('POST', '/api/profiles/merge', { into: gus, from: [hal] })).statusCode).toBe(200);
+    expect((await t.app.inject({ method: 'GET', url: halLinks.unsubscribe })).statusCode).toBe(200);
+    const revoked = await admin('POST', `/api/profiles/${gus}/consent-links/revoke`);
+    expect(revoked.statusCode, revoked.body).toBe(200);
+    expect(revoked.json()).toMatchObject({ profileId: gus, generation: 1 });
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    for (const url of [links.unsubscribe, links.preferences, asked.unsubscribe, halLinks.unsubscribe, halLinks.preferences]) {
+      const shown = await t.app.inject({ method: 'GET', url });
+      expect(shown.statusCode, url).toBe(400);
+      expect(shown.body).toContain('withdrawn');
+      const posted = await t.app.inject({ method: 'POST', url, headers: form, payload: url.startsWith('/u/') ? 'List-Unsubscribe=One-Click' : 'shown=1&purpose=analytics' });
+      expect(posted.statusCode, url).toBe(400);
+    }
+    expect((await consentsOf(gus)).history).toEqual([]);
+    expect((await admin('GET', `/api/audit?action=consent.links_revoke&profile=${gus}`)).json()).toMatchObject({ entries: [{ actor: 'token:admin', details: { generation: 1 } }] });
+
+    // Links asked for from now on work, until the next revocation.
+    const fresh = await linksFor(gus);
+    expect(fresh.generation).toBe(1);
+    expect((await t.app.inject({ method: 'GET', url: fresh.preferences })).statusCode).toBe(200);
+    expect((await t.app.inject({ method: 'POST', url: fresh.unsubscribe, headers: form, payload: 'List-Unsubscribe=One-Click' })).statusCode).toBe(200);
+    expect((await consentsOf(gus)).current.email_marketing?.granted).toBe(false);
+    expect((await admin('POST', `/api/profiles/${gus}/consent-links/revoke`)).json()).toMatchObject({ generation: 2 });
+    expect((await t.app.inject({ method: 'GET', url: fresh.preferences })).statusCode).toBe(400);
+    expect((await admin('POST', `/api/profiles/${randomUUID()}/consent-links/revoke`)).statusCode).toBe(404);
+  });
+
+  it('serves links of a workspace whose id is 64 characters long', async () => {
+    const db = t.database.db;
+    const workspaceId = `shop-${'x'.repeat(59)}`;
+    expect(workspaceId).toHaveLength(64);
+    await db.insertInto('workspaces').values({ id: workspaceId, name: 'Long Shop', settings: '{}' }).execute();
+    const profileId = randomUUID();
+    const now = new Date();
+    await db.insertInto('profiles').values({ workspace_id: workspaceId, id: profileId, traits: '{}', secret_traits: null, created_at: now, updated_at: now, last_seen_at: null, merged_into: null }).execute();
+    const links = await issueConsentLinks(db, t.keyring, { workspaceId, profileId, purpose: 'email_marketing' });
+    expect(links.unsubscribe.token.length).toBeGreaterThan(100);
+    const unsubscribe = `/u/${links.unsubscribe.token}`;
+    expect((await t.app.inject({ method: 'GET', url: unsubscribe })).statusCode).toBe(200);
+    const posted = await t.app.inject({ method: 'POST', url: unsubscribe, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' });
+    expect(posted.statusCode).toBe(200);
+    expect((await consentState(db, workspaceId, [profileId], 'email_marketing')).get(profileId)?.state).toBe('withdrawn');
+    const page = await t.app.inject({ method: 'GET', url: `/preferences/${links.preferences.token}` });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('Long Shop');
+    const { entries } = await queryAudit(db, { workspaceId, action: 'consent.unsubscribe' });
+    expect(entries).toEqual([expect.objectContaining({ actor: 'subject:link', profileId })]);
   });
 
   it('a merge moves consents to the survivor: the most recent wins, a withdrawal wins a tie, the history keeps all', async () => {

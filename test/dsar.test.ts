@@ -1,7 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recorded } from '../src/analytics/jobs.js';
 import { identityIndex } from '../src/identity/graph-store.js';
+import { keyIdOf } from '../src/privacy/crypto.js';
 import { secretHash } from '../src/privacy/accounts.js';
+import { verifyAudit } from '../src/privacy/audit-log.js';
+import { appendPendingAudits } from '../src/privacy/dsar.js';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from './helpers/app.js';
 import { backends } from './helpers/backends.js';
 
@@ -167,8 +172,25 @@ describe.each(backends)('data-subject requests ($name)', (backend) => {
     indexes = (await db.selectFrom('identities').select(sql<string>`encode(value_index, 'hex')`.as('hex')).where('profile_id', 'in', personIds).execute()).map((r) => r.hex);
     expect(indexes.length).toBeGreaterThanOrEqual(5);
     // The probe sees the person everywhere before: plaintext traits, sealed copies, ids and indexes.
+    // Messages that never became events: one the worker set aside after it kept failing (its phone as typed, found only
+    // once standardized), one not processed yet, and a bystander's dead letter, which stays.
+    const deadLetters = [
+      { type: 'identify', messageId: 'dead-1', anonymousId: 'kiosk-7', traits: { phone: '(415) 555-0193', name: NAME } },
+      { type: 'identify', messageId: 'dead-2', anonymousId: 'kiosk-8', traits: { email: OTHER_EMAIL } },
+    ];
+    expect((await t.send('/v1/batch', { batch: deadLetters })).statusCode).toBe(200);
+    await db.updateTable('event_log').set({ processed_at: new Date(), error: 'set aside after repeated failures' }).where('message_id', 'in', ['dead-1', 'dead-2']).execute();
+    expect((await t.send('/v1/track', { messageId: 'pending-1', userId: USER_ID, event: 'Cart Viewed', properties: { note: `for ${NAME}` } })).statusCode).toBe(200);
+    // A feedback run that read the person before the erasure and stores its result after it.
+    let computed!: () => void;
+    const readBefore = new Promise<void>((resolve) => (computed = resolve));
+    const lateRun = recorded(db, 'default', 'feedback', { days: 90 }, async () => {
+      await readBefore;
+      const at = new Date().toISOString();
+      return { complaints: 2, recentComplaints: [{ profileId: personIds[1], at, text: `${NAME} wants a refund`, score: -0.8, signals: ['refund'] }, { profileId: otherId, at, text: 'parcel lost', score: -0.6, signals: [] }] };
+    });
     const before = (await findTraces()).join('\n');
-    for (const expected of [`${EMAIL} sealed in event_log.payload`, `${NAME} sealed in profiles.secret_traits`, `${NAME} in analytics_runs`, 'ophelia.quandt sealed in quality_issues.examples', ' in events\n', ' in identities\n', 'email identity']) {
+    for (const expected of [`${EMAIL} sealed in event_log.payload`, `${NAME} sealed in event_log.payload`, `${USER_ID} sealed in event_log.payload`, `${NAME} sealed in profiles.secret_traits`, `${NAME} in analytics_runs`, 'ophelia.quandt sealed in quality_issues.examples', ' in events\n', ' in identities\n', 'email identity']) {
       expect(before).toContain(expected);
     }
     const res = await admin('POST', '/api/dsar', { type: 'erase', identifier: { type: 'phone', value: '415 555 0193' }, verification: { ...VERIFIED, note: 'ticket 881' } });
@@ -176,8 +198,18 @@ describe.each(backends)('data-subject requests ($name)', (backend) => {
     const request = res.json();
     expect(request.status).toBe('done');
     expect(request.profileIds.sort()).toEqual([...personIds].sort());
-    expect(request.result).toMatchObject({ profiles: 2, events: 5, identities: indexes.length, suppressions: indexes.length, segment_members: 1, profile_scores: 1, profile_tags: 1, profile_merges: 1, analytics_runs: 1 });
-    expect(request.result.event_log).toBe(5);
+    // No segment membership to remove: the restriction above took the person out of their segment.
+    expect(request.result).toMatchObject({ profiles: 2, events: 5, identities: indexes.length, suppressions: indexes.length, segment_members: 0, profile_scores: 1, profile_tags: 1, profile_merges: 1, analytics_runs: 1 });
+    // The 5 messages that became events, the dead letter and the message not processed yet.
+    expect(request.result.event_log).toBe(7);
+    computed();
+    const late = await lateRun;
+    expect(late.result.recentComplaints.map((c) => c.profileId)).toEqual([otherId]);
+    expect((await db.selectFrom('event_log').select('message_id').where('error', 'is not', null).execute()).map((r) => r.message_id)).toEqual(['dead-2']);
+    // Recorded once, after the erasure committed, in a transaction of its own.
+    const entries = await db.selectFrom('audit_log').select(['action', 'actor', 'profile_id', 'details']).where('target', '=', request.id).execute();
+    expect(entries).toEqual([{ action: 'dsar.erase', actor: 'token:admin', profile_id: null, details: { counts: request.result } }]);
+    expect((await db.selectFrom('dsar_requests').select('audit_pending').where('id', '=', request.id).executeTakeFirstOrThrow()).audit_pending).toBe(false);
     // The refused second email was kept, sealed, as an example in the quality issue list.
     expect(request.result.quality_issues).toBe(1);
     expect(request.result.consent_events).toBeGreaterThan(0);
@@ -204,8 +236,9 @@ describe.each(backends)('data-subject requests ($name)', (backend) => {
     expect(events.total).toBe(3);
     expect((await db.selectFrom('segment_members').select('profile_id').execute()).map((r) => r.profile_id)).toEqual([otherId]);
     expect((await db.selectFrom('segments').select('size').executeTakeFirstOrThrow()).size).toBe(1);
-    const run = await db.selectFrom('analytics_runs').select('result').executeTakeFirstOrThrow();
-    expect((run.result as { recentComplaints: Array<{ profileId: string }> }).recentComplaints.map((c) => c.profileId)).toEqual([otherId]);
+    const runs = await db.selectFrom('analytics_runs').select('result').where('kind', '=', 'feedback').execute();
+    expect(runs).toHaveLength(2);
+    for (const run of runs) expect((run.result as { recentComplaints: Array<{ profileId: string }> }).recentComplaints.map((c) => c.profileId)).toEqual([otherId]);
 
     // Asked again, the request says the person is gone.
     const again = await admin('POST', '/api/dsar', { type: 'access', identifier: { type: 'email', value: EMAIL }, verification: VERIFIED });
@@ -215,6 +248,23 @@ describe.each(backends)('data-subject requests ($name)', (backend) => {
     // The access archive made before the erasure cannot be regenerated.
     const access = (await admin('GET', '/api/dsar?limit=10')).json().requests.find((r: { type: string }) => r.type === 'access');
     expect((await admin('GET', `/api/dsar/${access.id}/archive`)).statusCode).toBe(409);
+  });
+
+  it('a done request whose audit entry was lost with its process is recorded by the next sweep, once', async () => {
+    const db = t.database.db;
+    const id = randomUUID();
+    const completed = new Date(Date.now() - 5 * 60_000);
+    await db
+      .insertInto('dsar_requests')
+      .values({ workspace_id: 'default', id, type: 'restrict', status: 'done', identifier_type: 'profileId', identifier_index: Buffer.alloc(32), profile_ids: [otherId], received_at: completed, due_at: new Date(completed.getTime() + 30 * DAY), completed_at: completed, result: JSON.stringify({ restricted: 1 }), created_by: 'token:admin', audit_pending: true })
+      .execute();
+    // Two workers sweeping at once (on PostgreSQL, really at once): one appends.
+    const appended = await Promise.all([appendPendingAudits(db), appendPendingAudits(db, { workspaceId: 'default' })]);
+    expect(appended[0] + appended[1]).toBe(1);
+    const entries = await db.selectFrom('audit_log').select(['action', 'actor', 'profile_id', 'details']).where('target', '=', id).execute();
+    expect(entries).toEqual([{ action: 'dsar.restrict', actor: 'token:admin', profile_id: otherId, details: { counts: { restricted: 1 }, completedAt: completed.toISOString() } }]);
+    expect(await appendPendingAudits(db)).toBe(0);
+    expect(await verifyAudit(db, 'default')).toMatchObject({ ok: true });
   });
 
   /**
@@ -245,7 +295,8 @@ describe.each(backends)('data-subject requests ($name)', (backend) => {
     for (const { table_name: table, column_name: column } of sealedColumns) {
       const { rows } = await sql<{ v: Uint8Array | null }>`select ${sql.ref(column)} as v from ${sql.table(table)}`.execute(db);
       for (const { v } of rows) {
-        if (!v || v.length < 29 || v[0] !== 1) continue;
+        // Any ciphertext of ours, whichever version and key sealed it.
+        if (!v || keyIdOf(v) === null) continue;
         let plain: string;
         try {
           plain = t.keyring.decrypt(v).toString('utf8');

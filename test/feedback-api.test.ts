@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastFullMonth, storedMonthlyReport } from '../src/analytics/report-data.js';
 import { keepMonthlyReports, refreshFeedback, refreshPredictions } from '../src/worker/schedule.js';
 import { backends } from './helpers/backends.js';
-import { ADMIN_TOKEN, startTestApp, TEST_MASTER_KEY, type TestApp } from './helpers/app.js';
-import { createKeyring } from '../src/privacy/crypto.js';
+import { ADMIN_TOKEN, startTestApp, type TestApp } from './helpers/app.js';
 
 const DAY = 86_400_000;
 
@@ -104,7 +103,7 @@ describe.each(backends)('feedback analysis API on $name', (backend) => {
     expect(await refreshFeedback(db)).toBe(1);
     // No orders here: lifetime value and recommendations have nothing to learn from, and that is no failure.
     expect(await refreshPredictions(db)).toBe(0);
-    const deps = { database: t.database, keyring: createKeyring(TEST_MASTER_KEY), junk: undefined as never };
+    const deps = { database: t.database, keyring: t.keyring, junk: undefined as never };
     const month = lastFullMonth();
     expect(await storedMonthlyReport(t.database, 'default', month)).toBeNull();
     expect(await keepMonthlyReports(deps)).toBe(1);

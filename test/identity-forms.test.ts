@@ -19,7 +19,7 @@ describe.each(backends)('identities stored before cleaning on $name', (backend) 
     await t.database.db.insertInto('profiles').values({ workspace_id: 'default', id, traits: '{}', secret_traits: null, created_at: at, updated_at: at, last_seen_at: null, merged_into: null }).execute();
     await t.database.db
       .insertInto('identities')
-      .values({ workspace_id: 'default', type, value_index: identityIndex(t.keyring, 'default', { type, value }), value_enc: t.keyring.encrypt(Buffer.from(value)), profile_id: id, source_id: 'default', first_seen_at: at })
+      .values({ workspace_id: 'default', type, value_index: identityIndex(t.keyring, 'default', { type, value }), value_enc: t.keyring.encrypt('default', Buffer.from(value)), profile_id: id, source_id: 'default', first_seen_at: at })
       .execute();
     return id;
   }

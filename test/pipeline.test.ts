@@ -41,13 +41,13 @@ function failingKeyring(inner: Keyring, failAt: number): Keyring {
   let calls = 0;
   return {
     ...inner,
-    encrypt(plain) {
+    encrypt(workspaceId, plain) {
       calls += 1;
       if (calls === failAt) throw new Error('simulated crash mid-batch');
-      return inner.encrypt(plain);
+      return inner.encrypt(workspaceId, plain);
     },
-    encryptJson(value) {
-      return this.encrypt(Buffer.from(JSON.stringify(value)));
+    encryptJson(workspaceId, value) {
+      return this.encrypt(workspaceId, Buffer.from(JSON.stringify(value)));
     },
   };
 }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { withoutErasedProfiles } from '../storage/erased-profiles.js';
 import type { Schema } from '../storage/schema.js';
+import { shareWorkspaceProfiles } from '../storage/workspace-lock.js';
 import { chooseK, describeClusters, silhouette, standardize, type ClusterDescription, type KChoice, type Matrix } from './kmeans.js';
 import { kmeansParallel } from './kmeans-parallel.js';
 import { BEHAVIOUR_FEATURES, loadFeatures, loadRfmInputs, replaceScores, segmentMemberSet, type FeatureSet } from './queries.js';
@@ -60,13 +62,23 @@ export function progressWriter(db: Kysely<Schema>, workspaceId: string, id: stri
   };
 }
 
-async function finish(db: Kysely<Schema>, workspaceId: string, id: string, outcome: { result: unknown } | { error: string }) {
-  await db
-    .updateTable('analytics_runs')
-    .set('result' in outcome ? { status: 'done', result: JSON.stringify(outcome.result), finished_at: new Date() } : { status: 'failed', error: outcome.error.slice(0, 2000), finished_at: new Date() })
-    .where('workspace_id', '=', workspaceId)
-    .where('id', '=', id)
-    .execute();
+async function fail(db: Kysely<Schema>, workspaceId: string, id: string, error: string) {
+  await db.updateTable('analytics_runs').set({ status: 'failed', error: error.slice(0, 2000), finished_at: new Date() }).where('workspace_id', '=', workspaceId).where('id', '=', id).execute();
+}
+
+/**
+ * Store a run's result, less any profile an erasure removed while the run
+ * computed (a feedback run quotes complaints by profile id). Under the shared
+ * profile lock an erasure takes exclusively: a result stored first is scrubbed
+ * by the erasure, one stored after sees the erasure done. Returns what was stored.
+ */
+async function finish<T>(db: Kysely<Schema>, workspaceId: string, id: string, result: T): Promise<T> {
+  return db.transaction().execute(async (tx) => {
+    await shareWorkspaceProfiles(tx, workspaceId);
+    const stored = await withoutErasedProfiles(tx, workspaceId, result);
+    await tx.updateTable('analytics_runs').set({ status: 'done', result: JSON.stringify(stored), finished_at: new Date() }).where('workspace_id', '=', workspaceId).where('id', '=', id).execute();
+    return stored;
+  });
 }
 
 /**
@@ -77,11 +89,10 @@ export async function recorded<T>(db: Kysely<Schema>, workspaceId: string, kind:
   const id = await startRun(db, workspaceId, kind, params, new Date());
   onStarted?.(id);
   try {
-    const result = await work(progressWriter(db, workspaceId, id));
-    await finish(db, workspaceId, id, { result });
+    const result = await finish(db, workspaceId, id, await work(progressWriter(db, workspaceId, id)));
     return { runId: id, result };
   } catch (error) {
-    await finish(db, workspaceId, id, { error: error instanceof Error ? error.message : String(error) });
+    await fail(db, workspaceId, id, error instanceof Error ? error.message : String(error));
     throw error;
   }
 }

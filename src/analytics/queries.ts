@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { notRestricted } from '../storage/restricted-profiles.js';
 import type { Schema } from '../storage/schema.js';
 import type { RfmInput } from './rfm.js';
 import type { FeatureColumn } from './tree.js';
@@ -60,11 +61,21 @@ function keptOrders(workspaceId: string, pageIds: readonly string[]) {
       where r.amount is null or r.amount <= 0 or r.amount < o.amount)`;
 }
 
-/** Live profiles a page at a time. */
+/**
+ * Live profiles a page at a time: the people every per-person analysis reads. A restricted person
+ * (GDPR Art. 18) is not one of them: their data neither trains a model nor gets a score.
+ */
 async function* livePages(db: Kysely<Schema>, workspaceId: string): AsyncGenerator<Array<{ id: string; created_at: Date }>> {
   let after: string | null = null;
   for (;;) {
-    let q = db.selectFrom('profiles').select(['id', 'created_at']).where('workspace_id', '=', workspaceId).where('merged_into', 'is', null).orderBy('id').limit(PAGE);
+    let q = db
+      .selectFrom('profiles')
+      .select(['id', 'created_at'])
+      .where('workspace_id', '=', workspaceId)
+      .where('merged_into', 'is', null)
+      .where(notRestricted(sql`profiles.id`, workspaceId))
+      .orderBy('id')
+      .limit(PAGE);
     if (after) q = q.where('id', '>', after);
     const rows = await q.execute();
     if (rows.length === 0) return;
@@ -119,20 +130,22 @@ export interface ScoreRow {
  * profiles that had a score but are not given lose it (a customer with no
  * orders left has no RFM segment). Two runs writing the same score (the
  * worker and an API call) wait for each other instead of colliding.
+ * A restricted person's scores stay as they were, neither recomputed nor
+ * dropped: restriction keeps the data and stops its use (docs/dsar.md).
  */
 export async function replaceScores(db: Kysely<Schema>, workspaceId: string, scores: ReadonlyArray<{ name: string; rows: readonly ScoreRow[] }>, now: Date): Promise<void> {
   await db.transaction().execute(async (tx) => {
     for (const { name } of [...scores].sort((a, b) => (a.name < b.name ? -1 : 1))) await sql`select pg_advisory_xact_lock(hashtext(${`scores ${workspaceId} ${name}`}))`.execute(tx);
     for (const { name, rows } of scores) {
-      await tx.deleteFrom('profile_scores').where('workspace_id', '=', workspaceId).where('name', '=', name).execute();
+      await tx.deleteFrom('profile_scores').where('workspace_id', '=', workspaceId).where('name', '=', name).where(notRestricted(sql`profile_scores.profile_id`, workspaceId)).execute();
       for (let i = 0; i < rows.length; i += PAGE) {
         const chunk = rows.slice(i, i + PAGE);
         await sql`
           insert into profile_scores (workspace_id, profile_id, name, value, label, computed_at)
           select ${workspaceId}::text, id, ${name}::text, value, label, ${now}::timestamptz
           from unnest(${chunk.map((r) => r.profileId)}::uuid[], ${chunk.map((r) => r.value)}::float8[], ${chunk.map((r) => r.label)}::text[]) as t(id, value, label)
-          -- A profile erased while the run computed gets no score back.
-          where exists (select 1 from profiles p where p.workspace_id = ${workspaceId} and p.id = t.id)`.execute(tx);
+          -- A profile erased while the run computed gets no score back, nor does one restricted meanwhile.
+          where exists (select 1 from profiles p where p.workspace_id = ${workspaceId} and p.id = t.id) and ${notRestricted(sql`t.id`, workspaceId)}`.execute(tx);
       }
     }
   });
@@ -441,6 +454,7 @@ export async function loadFeedback(db: Kysely<Schema>, workspaceId: string, from
       e.properties ->> 'feedback_type' as type
     from events e join profiles p on p.workspace_id = e.workspace_id and p.id = e.profile_id and p.merged_into is null
     where e.workspace_id = ${workspaceId} and e.event = any(${[...FEEDBACK_EVENTS]}::text[]) and e.timestamp > ${from} and e.timestamp <= ${to}
+      and ${notRestricted(sql`p.id`, workspaceId)}
     order by e.timestamp desc
     limit ${limit}`.execute(db);
   return rows.map((r) => ({ profileId: r.profile_id, at: r.timestamp, event: r.event, text: r.text, nps: r.nps === null ? null : Number(r.nps), csat: r.csat === null ? null : Number(r.csat), type: r.type }));

@@ -4,6 +4,7 @@ import type { Schema } from '../storage/schema.js';
 import { associationRules, basketsFrom, minimumCount, mineRules, TooManyItemsets, type AssociationRule, type Baskets } from './fpgrowth.js';
 import { AnalyticsInputError, recorded } from './jobs.js';
 import { liveProfileId } from '../storage/live-profile.js';
+import { isRestricted } from '../storage/restricted-profiles.js';
 import { loadBaskets, loadProfileItems, type BasketLevel, type BasketHistory } from './queries.js';
 import { evaluateHitRate, recommend, trainRecommender, type HitRateResult, type PurchaseHistory, type RecommendationReason, type RecommenderModel } from './recommend.js';
 
@@ -163,10 +164,12 @@ export interface ProfileRecommendations {
   recommendations: Array<{ item: string; score: number; reason: RecommendationReason }>;
 }
 
-/** Up to k items for one profile (merged-away ids answer for the profile they became); null for an unknown profile. Trains the recommender first if the workspace has none. */
+/** Up to k items for one profile (merged-away ids answer for the profile they became); null for an unknown profile; refused for a restricted one. Trains the recommender first if the workspace has none. */
 export async function recommendFor(db: Kysely<Schema>, workspaceId: string, profileId: string, k: number): Promise<ProfileRecommendations | null> {
   const id = await liveProfileId(db, workspaceId, profileId);
   if (id === null) return null;
+  // Offering products is using the person's data for marketing, which Art. 18 stops.
+  if (await isRestricted(db, workspaceId, id)) throw new AnalyticsInputError('id', `profile ${profileId} is restricted (GDPR Art. 18): its data is not used for recommendations until the restriction is lifted`);
   let loaded = await loadArtefact(db, workspaceId);
   if (!loaded) {
     try {

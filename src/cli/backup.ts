@@ -1,9 +1,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { loadMasterKey, MasterKeyError, createKeyring } from '../privacy/crypto.js';
+import { loadMasterKey, MasterKeyError } from '../privacy/crypto.js';
+import { openKeyring, verifyKeyProvider } from '../privacy/data-keys.js';
 import { erasuresOnRecord, reapplyErasures } from '../privacy/dsar.js';
-import { hasKeyCheck, verifyMasterKey } from '../privacy/key-check.js';
+import { localKeyProvider } from '../privacy/key-provider.js';
 import { BackupError, restoreBackup, writeBackup, type BackupProgress, type BackupSummary } from '../storage/backup.js';
 import { readLock } from '../storage/data-dir-lock.js';
 import { createStorage, type Database } from '../storage/database.js';
@@ -16,7 +17,8 @@ import { CliError, type Config } from './config.js';
  * stopped first (on PostgreSQL both run beside a live server).
  */
 
-function refuseBusyDataDir(config: Config, command: 'backup' | 'restore'): void {
+/** Commands that open the embedded database themselves, with no way through a running server, stop before the lock would. */
+export function refuseBusyDataDir(config: Config, command: string): void {
   if (config.databaseUrl) return;
   const holder = readLock(config.dataDir);
   if (!holder) return;
@@ -63,13 +65,14 @@ export async function backupCommand(config: Config, file: string): Promise<void>
   if (!existsSync(dirname(target)) || !statSync(dirname(target)).isDirectory()) throw new CliError(`backup: directory ${dirname(target)} does not exist`);
   refuseBusyDataDir(config, 'backup');
   if (!config.databaseUrl && !existsSync(join(config.dataDir, 'pgdata'))) throw new CliError(`backup: there is no database in ${config.dataDir} to back up`);
-  const givenKey = config.masterKey ? loadMasterKey(config.dataDir, config.masterKey).key : null;
+  const givenKey = config.masterKey ? loadMasterKey(config.dataDir, config.masterKey) : null;
   const database = await open(config, 'backup');
   const progress = progressReporter();
   try {
-    const masterKey = givenKey ?? loadMasterKey(config.dataDir, undefined, false).key;
-    // A backup sealed with a key other than the database's would restore rows nobody can decrypt.
-    if (await hasKeyCheck(database)) await verifyMasterKey(database, createKeyring(masterKey));
+    const master = givenKey ?? loadMasterKey(config.dataDir, undefined, false);
+    const masterKey = master.key;
+    // A backup sealed with a key other than the one that wraps the database's keys could not be opened and restored with one key.
+    await verifyKeyProvider(database, localKeyProvider(masterKey, master.path ?? 'CUSTODIAN_MASTER_KEY'));
     const started = Date.now();
     const summary = await writeBackup(database, target, { masterKey, onProgress: (p) => progress.update(p) });
     progress.done();
@@ -129,7 +132,14 @@ export async function restoreCommand(config: Config, file: string, options: { ye
       return;
     }
     process.stderr.write(`restore: ${describe(summary)} restored into ${where} and checked, in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-    const erasedAgain = await reapplyErasures(database, createKeyring(masterKey), erasures);
+    // The restored keys are wrapped by the master key the backup was made with: the one given here.
+    const keyring = await openKeyring(database, localKeyProvider(masterKey, config.masterKey ? 'CUSTODIAN_MASTER_KEY' : join(config.dataDir, 'master.key')));
+    let erasedAgain: number;
+    try {
+      erasedAgain = await reapplyErasures(database, keyring, erasures);
+    } finally {
+      await keyring.close();
+    }
     if (erasedAgain > 0) process.stderr.write(`restore: ${erasedAgain} ${erasedAgain === 1 ? 'person' : 'people'} erased since the backup erased again\n`);
   } catch (error) {
     progress.done();

@@ -194,13 +194,14 @@ function tlsConfig(flags: Flags, env: NodeJS.ProcessEnv): TlsConfig | null {
   } catch (error) {
     throw new ConfigError(`${CERT_NAME}: ${certFile} does not hold a valid certificate: ${(error as Error).message}`);
   }
+  // OpenSSL 3 reports a key with a passphrase as "interrupted or cancelled": read the PEM headers instead.
+  if (key.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----') || key.includes('Proc-Type: 4,ENCRYPTED')) {
+    throw new ConfigError(`${KEY_NAME}: ${keyFile} is encrypted with a passphrase; give the key without one (openssl pkey -in ${keyFile} -out key.pem)`);
+  }
   let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey({ key, format: 'pem' });
   } catch (error) {
-    if ((error as { code?: string }).code === 'ERR_MISSING_PASSPHRASE') {
-      throw new ConfigError(`${KEY_NAME}: ${keyFile} is encrypted with a passphrase; give the key without one (openssl pkey -in ${keyFile} -out key.pem)`);
-    }
     throw new ConfigError(`${KEY_NAME}: ${keyFile} is not a PEM private key: ${(error as Error).message}`);
   }
   if (!certificate.checkPrivateKey(privateKey)) {

@@ -1,5 +1,6 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { buildArchive, DsarInputError, DSAR_TYPES, eventsCsv, submitRequest, traitsCsv, type Archive, type DsarIdentifier, type DsarRequest, type DsarType } from '../privacy/dsar.js';
+import { appendAudit } from '../privacy/audit-log.js';
 import { readLock } from '../storage/data-dir-lock.js';
 import { CliError, type Config } from './config.js';
 import { openRuntime } from './runtime.js';
@@ -109,7 +110,14 @@ export async function dsarCommand(config: Config, options: DsarCliOptions): Prom
   try {
     const request = await submitRequest(runtime.database, runtime.keyring, 'default', { ...body, actor: 'cli' });
     process.stderr.write(summary(request));
-    if (request.type === 'access') deliver(archiveText(await buildArchive(runtime.database, runtime.keyring, 'default', request.id), options.output));
+    if (request.type === 'access') {
+      const archive = await buildArchive(runtime.database, runtime.keyring, 'default', request.id);
+      const text = archiveText(archive, options.output);
+      // Recorded before it is written, as the API records its archive downloads: an archive that cannot be recorded is not handed out.
+      const format = options.output?.endsWith('.csv') ? { format: 'csv', part: options.output.endsWith('.traits.csv') ? 'traits' : 'events' } : { format: 'json', events: archive.events.length };
+      await appendAudit(runtime.database.db, { workspaceId: 'default', actor: 'cli', action: 'dsar.archive', target: request.id, profileId: archive.profile.id, details: format });
+      deliver(text);
+    }
   } catch (error) {
     if (error instanceof DsarInputError) throw new CliError(`dsar: ${error.message}`);
     throw error;

@@ -13,11 +13,13 @@ import { lastFullMonth } from '../analytics/report-data.js';
 import { MasterKeyError } from '../privacy/crypto.js';
 import { DataDirInUseError, readLock } from '../storage/data-dir-lock.js';
 import { backupCommand, restoreCommand } from './backup.js';
+import { keysReencryptCommand, keysRotateCommand, keysStatusCommand } from './keys.js';
 import { verifyAudit, type AuditVerification } from '../privacy/audit-log.js';
 import { CliError, ConfigError, loadConfig, type Config } from './config.js';
 import { openRuntime } from './runtime.js';
 import { demoCommand } from './demo.js';
 import { dsarCommand } from './dsar.js';
+import { tokenCommand, userCommand } from './user.js';
 import { exportProfiles } from './export.js';
 import { importFile } from './import.js';
 import { qualityCommand } from './quality.js';
@@ -46,8 +48,13 @@ usage:
                    a data-subject request (docs/dsar.md); access and erase need --verified-by and --method
   custodian audit verify [--data DIR] [--database-url URL]
                    check the audit log's hash chain; exits 1 when an entry was edited or deleted
+  custodian user add EMAIL --role ROLE [--name NAME] [--password-stdin] | list | role EMAIL ROLE | password EMAIL [--password-stdin]
+                   | disable EMAIL | enable EMAIL | unlock EMAIL   [--workspace W]   staff accounts (docs/access.md)
+  custodian token add NAME --role ROLE [--expires-days N] | list | revoke ID   [--workspace W]   API tokens
   custodian backup FILE [--data DIR] [--database-url URL]          encrypted, checksummed snapshot (docs/backup.md)
   custodian restore FILE --yes [--data DIR] [--database-url URL]   verify the backup, then replace every row with it
+  custodian keys status [--format table|json] | rotate [--workspace ID] | rotate --master FILE | reencrypt   [--data DIR] [--database-url URL]
+                   data keys and the master key that wraps them: rotate, re-encrypt now, see what each key still seals (docs/keys.md)
 
 environment: PORT, CUSTODIAN_DATA, DATABASE_URL, CUSTODIAN_WRITE_KEY, CUSTODIAN_ADMIN_TOKEN,
              CUSTODIAN_MASTER_KEY, CUSTODIAN_ID_BLOCKLIST (comma-separated), HOST, LOG_LEVEL,
@@ -128,6 +135,12 @@ async function main(argv: string[]): Promise<void> {
       method: { type: 'string' },
       note: { type: 'string' },
       set: { type: 'string', multiple: true },
+      master: { type: 'string' },
+      workspace: { type: 'string' },
+      role: { type: 'string' },
+      name: { type: 'string' },
+      'password-stdin': { type: 'boolean' },
+      'expires-days': { type: 'string' },
       yes: { type: 'boolean', short: 'y' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -192,6 +205,22 @@ async function main(argv: string[]): Promise<void> {
       });
     case 'report':
       return reportCommand(config, reportOptions(values, lastFullMonth()));
+    case 'user':
+    case 'token': {
+      const accessOptions = { workspace: values.workspace ?? 'default', role: values.role, name: values.name, passwordStdin: values['password-stdin'] === true, expiresDays: values['expires-days'] };
+      const rest = positionals.slice(2);
+      return command === 'user' ? userCommand(config, subject, rest, accessOptions) : tokenCommand(config, subject, rest, accessOptions);
+    }
+    case 'keys': {
+      const format = values.format ?? 'table';
+      if (format !== 'table' && format !== 'json') throw new ConfigError(`--format ${format} is not supported for keys status: use table or json`);
+      if (values.master !== undefined && values.workspace !== undefined) throw new ConfigError('keys rotate: --master re-wraps every key of the database; it takes no --workspace');
+      const keysOptions = { format, ...(values.workspace !== undefined ? { workspace: values.workspace } : {}), ...(values.master !== undefined ? { master: values.master } : {}) } as const;
+      if (subject === 'status') return keysStatusCommand(config, keysOptions);
+      if (subject === 'rotate') return keysRotateCommand(config, keysOptions);
+      if (subject === 'reencrypt') return keysReencryptCommand(config);
+      throw new ConfigError('keys: say what to do: `custodian keys status`, `custodian keys rotate [--workspace ID | --master FILE]` or `custodian keys reencrypt`');
+    }
     case 'audit':
       if (subject !== 'verify') throw new ConfigError('audit: say what to do: `custodian audit verify`');
       return auditVerify(config);

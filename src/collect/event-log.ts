@@ -82,7 +82,7 @@ export function createEventLogWriter(database: Database, keyring: Keyring): Even
   return {
     async append(workspaceId, sourceId, messages) {
       if (messages.length === 0) return { stored: new Set(), duplicates: 0 };
-      const rows = messages.map((m) => ({ workspaceId, messageId: m.messageId, sourceId, type: m.type, payload: keyring.encryptJson(m), receivedAt: m.receivedAt }));
+      const rows = messages.map((m) => ({ workspaceId, messageId: m.messageId, sourceId, type: m.type, payload: keyring.encryptJson(workspaceId, m), receivedAt: m.receivedAt }));
       const written = await new Promise<boolean[]>((resolve, reject) => {
         queue.push({ rows, resolve, reject });
         if (writers < maxWriters) void drain();

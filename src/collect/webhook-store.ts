@@ -60,7 +60,7 @@ export function createWebhookStore(database: Database, keyring: Keyring) {
           .execute();
         const existing = await tx.selectFrom('webhook_mappings').select('secret_hash').where('workspace_id', '=', workspaceId).where('source_id', '=', sourceId).forUpdate().executeTakeFirst();
         const secret = rotateSecret || !existing?.secret_hash ? `whsec_${randomBytes(24).toString('base64url')}` : null;
-        const secretColumns = secret ? { secret_hash: sha256(secret), secret_enc: keyring.encrypt(Buffer.from(secret, 'utf8')) } : {};
+        const secretColumns = secret ? { secret_hash: sha256(secret), secret_enc: keyring.encrypt(workspaceId, Buffer.from(secret, 'utf8')) } : {};
         const now = new Date();
         const row = await tx
           .insertInto('webhook_mappings')

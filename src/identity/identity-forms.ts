@@ -44,7 +44,7 @@ export async function upgradeIdentityForms(database: Database, keyring: Keyring)
       }
       await tx
         .updateTable('identities')
-        .set({ value_index: index, value_enc: keyring.encrypt(Buffer.from(standard, 'utf8')) })
+        .set({ value_index: index, value_enc: keyring.encrypt(row.workspace_id, Buffer.from(standard, 'utf8')) })
         .where('workspace_id', '=', row.workspace_id)
         .where('value_index', '=', row.value_index)
         .execute();

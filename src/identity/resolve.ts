@@ -155,7 +155,7 @@ async function resolveRun(
   else {
     model = fitModel(records, { onProgress: progress });
     counts.fitted = 1;
-    const row = { workspace_id: workspaceId, model: keyring.encryptJson(model), records: records.length, fitted_at: new Date() };
+    const row = { workspace_id: workspaceId, model: keyring.encryptJson(workspaceId, model), records: records.length, fitted_at: new Date() };
     await db
       .insertInto('identity_models')
       .values(row)

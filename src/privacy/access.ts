@@ -1,4 +1,4 @@
-import type { FieldClass } from './field-catalog.js';
+import { classifyField, type FieldClass } from './field-catalog.js';
 
 /**
  * What a caller may do. Every management route names exactly one of these
@@ -116,6 +116,10 @@ function scopeIssues(scope: unknown, at: string, depth: number, issues: RoleIssu
   if ('not' in node) return scopeIssues(node.not, `${at}.not`, depth + 1, issues);
   if (typeof node.trait !== 'string' || node.trait.length === 0) {
     issues.push({ field: `${at}.trait`, message: 'a scope condition names a trait (only trait conditions can scope a role)' });
+    return;
+  }
+  if (classifyField(node.trait.split('.')[0]!) === 'identifier' && !/^address\./i.test(node.trait)) {
+    issues.push({ field: `${at}.trait`, message: `${node.trait} is an identifier, kept encrypted: scope on a plaintext trait such as region, city or store` });
     return;
   }
   if (typeof node.op !== 'string' || !SCOPE_OPS.has(node.op)) {

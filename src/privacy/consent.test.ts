@@ -1,5 +1,6 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { consentsOfMessage, purposeOfCategory, purposesOfCategoryPreferences, signPreferences, signUnsubscribe, supersedes, verifyLink } from './consent.js';
+import { CONSENT_PURPOSES, consentsOfMessage, purposeOfCategory, purposesOfCategoryPreferences, signPreferences, signUnsubscribe, supersedes, verifyLink } from './consent.js';
 import { createKeyring } from './crypto.js';
 
 const MASTER = Buffer.alloc(32, 9);
@@ -62,11 +63,26 @@ describe('which choice is current', () => {
 describe('signed links', () => {
   const now = new Date('2026-06-01T00:00:00Z');
 
-  it('round-trips, the same from the keyring or the master key', () => {
+  it('round-trips, the same from any keyring with the same index key', () => {
     const token = signUnsubscribe(keyring, { workspaceId: 'default', profileId: PROFILE, purpose: 'sms_marketing' });
     expect(token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
-    expect(signUnsubscribe(MASTER, { workspaceId: 'default', profileId: PROFILE, purpose: 'sms_marketing' })).toBe(token);
-    expect(verifyLink(MASTER, token, 'unsubscribe', now)).toEqual({ ok: true, claims: { kind: 'unsubscribe', workspaceId: 'default', profileId: PROFILE, purpose: 'sms_marketing', expires: null } });
+    expect(signUnsubscribe(createKeyring(MASTER), { workspaceId: 'default', profileId: PROFILE, purpose: 'sms_marketing' })).toBe(token);
+    expect(verifyLink(createKeyring(MASTER), token, 'unsubscribe', now)).toEqual({ ok: true, claims: { kind: 'unsubscribe', workspaceId: 'default', profileId: PROFILE, purpose: 'sms_marketing', expires: null, generation: 0 } });
+  });
+
+  it('carries the generation it was signed at, and long workspace ids', () => {
+    const workspaceId = 'w'.repeat(64);
+    const token = signPreferences(keyring, { workspaceId, profileId: PROFILE, generation: 7 });
+    expect(verifyLink(keyring, token, 'preferences', now)).toEqual({ ok: true, claims: { kind: 'preferences', workspaceId, profileId: PROFILE, purpose: null, expires: null, generation: 7 } });
+    expect(() => signPreferences(keyring, { workspaceId, profileId: PROFILE, generation: -1 })).toThrow(RangeError);
+  });
+
+  it('still reads links of the first version (no generation) as generation 0', () => {
+    // Version 1: version, kind, purpose, expiry, profile, workspace; signed with the same link key.
+    const payload = Buffer.concat([Buffer.from([1, 1, CONSENT_PURPOSES.indexOf('email_marketing'), 0, 0, 0, 0]), Buffer.from(PROFILE.replace(/-/g, ''), 'hex'), Buffer.from('default')]);
+    const mac = createHmac('sha256', keyring.blindIndex('custodian', 'signed-link v1')).update(payload).digest();
+    const token = `${payload.toString('base64url')}.${mac.toString('base64url')}`;
+    expect(verifyLink(keyring, token, 'unsubscribe', now)).toEqual({ ok: true, claims: { kind: 'unsubscribe', workspaceId: 'default', profileId: PROFILE, purpose: 'email_marketing', expires: null, generation: 0 } });
   });
 
   it('refuses a changed payload, a changed signature, another key', () => {

@@ -1,7 +1,10 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { CONSENT_PURPOSES, LEGAL_BASES, type ConsentPurpose, type LegalBasis, type Schema } from '../storage/schema.js';
-import { createKeyring, type Keyring } from './crypto.js';
+import type { Database } from '../storage/database.js';
+import { mergedProfileIds } from '../storage/live-profile.js';
+import { lockWorkspaceProfiles } from '../storage/workspace-lock.js';
+import type { Keyring } from './crypto.js';
 
 /**
  * The consent ledger (consent_events) and the current state it implies
@@ -336,32 +339,40 @@ export interface LinkClaims {
   /** the purpose an unsubscribe link withdraws; none on a preference-centre link */
   purpose: ConsentPurpose | null;
   expires: Date | null;
+  /** the profile's link generation when signed (0 for links signed before revocation existed): revoking moves it on */
+  generation: number;
 }
 
 export type LinkCheck = { ok: true; claims: LinkClaims } | { ok: false; reason: 'malformed' | 'signature' | 'expired' | 'kind' };
 
-const LINK_VERSION = 1;
+// Version 1 links (no generation) are still in people's mailboxes: they are read as generation 0.
+const LINK_VERSION = 2;
 const KIND_CODES: Record<LinkKind, number> = { unsubscribe: 1, preferences: 2 };
 const NO_PURPOSE = 255;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-// version, kind, purpose, expiry (u32 seconds), profile uuid; the workspace id follows.
-const HEAD_BYTES = 1 + 1 + 1 + 4 + 16;
+// version, kind, purpose, expiry (u32 seconds), profile uuid, then (version 2) the generation (u32); the workspace id follows.
+const V1_HEAD_BYTES = 1 + 1 + 1 + 4 + 16;
+const HEAD_BYTES = V1_HEAD_BYTES + 4;
 const MAC_BYTES = 32;
+/** The longest token accepted: room for a workspace id of some 1,400 bytes. The router's parameter limit follows it (server/app.ts). */
+export const MAX_LINK_TOKEN_LENGTH = 2048;
+/** How long a link works unless the request says otherwise: a one-click unsubscribe in an old e-mail must still work; the preference centre shows the person's choices, so its links are short-lived. */
+export const DEFAULT_LINK_DAYS: Readonly<Record<LinkKind, number>> = { unsubscribe: 365, preferences: 30 };
 
 /**
- * The link key, derived from the master key under its own label: a leaked
- * link key forges links and nothing else. A Keyring or the master key itself
- * gives the same key.
+ * The link key, derived from the blind-index key under its own label: a leaked
+ * link key forges links and nothing else. The index key is kept through data-
+ * and master-key rotations (data-keys.ts), so links already sent keep working.
  */
-function linkKey(secret: Keyring | Uint8Array): Buffer {
-  const keyring = secret instanceof Uint8Array ? createKeyring(secret) : secret;
+function linkKey(keyring: Keyring): Buffer {
   return keyring.blindIndex('custodian', 'signed-link v1');
 }
 
-function sign(secret: Keyring | Uint8Array, claims: LinkClaims): string {
+function sign(keyring: Keyring, claims: LinkClaims): string {
   if (!UUID.test(claims.profileId)) throw new RangeError(`not a profile id: ${claims.profileId}`);
   const expires = claims.expires === null ? 0 : Math.ceil(claims.expires.getTime() / 1000);
   if (!Number.isInteger(expires) || expires < 0 || expires > 0xffffffff) throw new RangeError('expires is out of range');
+  if (!Number.isInteger(claims.generation) || claims.generation < 0 || claims.generation > 0xffffffff) throw new RangeError('generation is out of range');
   const workspace = Buffer.from(claims.workspaceId, 'utf8');
   const payload = Buffer.alloc(HEAD_BYTES + workspace.length);
   payload[0] = LINK_VERSION;
@@ -369,35 +380,37 @@ function sign(secret: Keyring | Uint8Array, claims: LinkClaims): string {
   payload[2] = claims.purpose === null ? NO_PURPOSE : CONSENT_PURPOSES.indexOf(claims.purpose);
   payload.writeUInt32BE(expires, 3);
   Buffer.from(claims.profileId.replace(/-/g, ''), 'hex').copy(payload, 7);
+  payload.writeUInt32BE(claims.generation, V1_HEAD_BYTES);
   workspace.copy(payload, HEAD_BYTES);
-  const mac = createHmac('sha256', linkKey(secret)).update(payload).digest();
+  const mac = createHmac('sha256', linkKey(keyring)).update(payload).digest();
   return `${payload.toString('base64url')}.${mac.toString('base64url')}`;
 }
 
 /** A one-click unsubscribe link's token: it withdraws one purpose for one profile, and nothing else. */
-export function signUnsubscribe(secret: Keyring | Uint8Array, claims: { workspaceId: string; profileId: string; purpose: ConsentPurpose; expires?: Date }): string {
-  return sign(secret, { kind: 'unsubscribe', workspaceId: claims.workspaceId, profileId: claims.profileId, purpose: claims.purpose, expires: claims.expires ?? null });
+export function signUnsubscribe(keyring: Keyring, claims: { workspaceId: string; profileId: string; purpose: ConsentPurpose; expires?: Date; generation?: number }): string {
+  return sign(keyring, { kind: 'unsubscribe', workspaceId: claims.workspaceId, profileId: claims.profileId, purpose: claims.purpose, expires: claims.expires ?? null, generation: claims.generation ?? 0 });
 }
 
 /** A preference-centre link's token: it reads and changes every purpose of one profile. */
-export function signPreferences(secret: Keyring | Uint8Array, claims: { workspaceId: string; profileId: string; expires?: Date }): string {
-  return sign(secret, { kind: 'preferences', workspaceId: claims.workspaceId, profileId: claims.profileId, purpose: null, expires: claims.expires ?? null });
+export function signPreferences(keyring: Keyring, claims: { workspaceId: string; profileId: string; expires?: Date; generation?: number }): string {
+  return sign(keyring, { kind: 'preferences', workspaceId: claims.workspaceId, profileId: claims.profileId, purpose: null, expires: claims.expires ?? null, generation: claims.generation ?? 0 });
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 /** Check a token: its signature first, so nothing of a forged token is read; then its kind and expiry. */
-export function verifyLink(secret: Keyring | Uint8Array, token: string, kind: LinkKind, now = new Date()): LinkCheck {
+export function verifyLink(keyring: Keyring, token: string, kind: LinkKind, now = new Date()): LinkCheck {
   const dot = token.indexOf('.');
-  if (dot <= 0 || token.length > 2048) return { ok: false, reason: 'malformed' };
+  if (dot <= 0 || token.length > MAX_LINK_TOKEN_LENGTH) return { ok: false, reason: 'malformed' };
   const [body, tag] = [token.slice(0, dot), token.slice(dot + 1)];
   if (!BASE64URL.test(body) || !BASE64URL.test(tag)) return { ok: false, reason: 'malformed' };
   const payload = Buffer.from(body, 'base64url');
   const mac = Buffer.from(tag, 'base64url');
-  if (payload.length < HEAD_BYTES + 1 || mac.length !== MAC_BYTES) return { ok: false, reason: 'malformed' };
-  const expected = createHmac('sha256', linkKey(secret)).update(payload).digest();
+  if (payload.length < V1_HEAD_BYTES + 1 || mac.length !== MAC_BYTES) return { ok: false, reason: 'malformed' };
+  const expected = createHmac('sha256', linkKey(keyring)).update(payload).digest();
   if (!timingSafeEqual(mac, expected)) return { ok: false, reason: 'signature' };
-  if (payload[0] !== LINK_VERSION) return { ok: false, reason: 'malformed' };
+  const head = payload[0] === LINK_VERSION ? HEAD_BYTES : payload[0] === 1 ? V1_HEAD_BYTES : null;
+  if (head === null || payload.length < head + 1) return { ok: false, reason: 'malformed' };
   const kindCode = payload[1];
   const linkKind = (Object.keys(KIND_CODES) as LinkKind[]).find((k) => KIND_CODES[k] === kindCode);
   if (linkKind !== kind) return { ok: false, reason: 'kind' };
@@ -409,5 +422,67 @@ export function verifyLink(secret: Keyring | Uint8Array, token: string, kind: Li
   if (expires !== null && expires.getTime() <= now.getTime()) return { ok: false, reason: 'expired' };
   const hex = payload.subarray(7, 23).toString('hex');
   const profileId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-  return { ok: true, claims: { kind: linkKind, workspaceId: payload.subarray(HEAD_BYTES).toString('utf8'), profileId, purpose, expires } };
+  const generation = head === HEAD_BYTES ? payload.readUInt32BE(V1_HEAD_BYTES) : 0;
+  return { ok: true, claims: { kind: linkKind, workspaceId: payload.subarray(head).toString('utf8'), profileId, purpose, expires, generation } };
+}
+
+/** A profile's link generation: 0 until its links are first revoked. */
+export async function linkGeneration(db: Db, workspaceId: string, profileId: string): Promise<number> {
+  const row = await db.selectFrom('consent_link_generations').select('generation').where('workspace_id', '=', workspaceId).where('profile_id', '=', profileId).executeTakeFirst();
+  return row?.generation ?? 0;
+}
+
+/**
+ * Has the link been revoked? Its generation is compared with that of the
+ * profile it was signed for, which may since have been merged away: revoking
+ * moves on every profile merged into the person, so their old links go too.
+ */
+export async function isLinkRevoked(db: Db, claims: Pick<LinkClaims, 'workspaceId' | 'profileId' | 'generation'>): Promise<boolean> {
+  return claims.generation < (await linkGeneration(db, claims.workspaceId, claims.profileId));
+}
+
+export interface IssuedLinks {
+  profileId: string;
+  generation: number;
+  unsubscribe: { token: string; expires: Date };
+  preferences: { token: string; expires: Date };
+}
+
+/** Sign both links for a live profile at its current generation, each expiring after its days (DEFAULT_LINK_DAYS unless given). */
+export async function issueConsentLinks(
+  db: Db,
+  keyring: Keyring,
+  link: { workspaceId: string; profileId: string; purpose: ConsentPurpose; unsubscribeDays?: number; preferencesDays?: number },
+  now = new Date(),
+): Promise<IssuedLinks> {
+  const generation = await linkGeneration(db, link.workspaceId, link.profileId);
+  const after = (days: number) => new Date(now.getTime() + days * 86_400_000);
+  const unsubscribe = after(link.unsubscribeDays ?? DEFAULT_LINK_DAYS.unsubscribe);
+  const preferences = after(link.preferencesDays ?? DEFAULT_LINK_DAYS.preferences);
+  return {
+    profileId: link.profileId,
+    generation,
+    unsubscribe: { token: signUnsubscribe(keyring, { workspaceId: link.workspaceId, profileId: link.profileId, purpose: link.purpose, expires: unsubscribe, generation }), expires: unsubscribe },
+    preferences: { token: signPreferences(keyring, { workspaceId: link.workspaceId, profileId: link.profileId, expires: preferences, generation }), expires: preferences },
+  };
+}
+
+/**
+ * Revoke every link signed so far for a live profile and every profile merged
+ * into it (a merged-away id's links act on the survivor). Under the profile
+ * lock, so a merge cannot slip a profile in between. Returns the live
+ * profile's new generation: links signed from now on carry it.
+ */
+export async function revokeConsentLinks(database: Database, workspaceId: string, profileId: string, now = new Date()): Promise<number> {
+  return database.db.transaction().execute(async (tx) => {
+    await lockWorkspaceProfiles(tx, workspaceId);
+    const ids = await mergedProfileIds(tx, workspaceId, profileId);
+    const rows = await tx
+      .insertInto('consent_link_generations')
+      .values(ids.map((id) => ({ workspace_id: workspaceId, profile_id: id, generation: 1, revoked_at: now })))
+      .onConflict((oc) => oc.columns(['workspace_id', 'profile_id']).doUpdateSet({ generation: sql<number>`consent_link_generations.generation + 1`, revoked_at: now }))
+      .returning(['profile_id', 'generation'])
+      .execute();
+    return rows.find((r) => r.profile_id === profileId)?.generation ?? 0;
+  });
 }

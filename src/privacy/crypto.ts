@@ -2,25 +2,58 @@ import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } f
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const VERSION = 1;
+/*
+ * Ciphertext formats. Version 1 (before envelope encryption) is sealed with the
+ * one key derived from the master key, and has no key id:
+ *   [1] [iv 12] [tag 16] [ciphertext]
+ * Version 2 names the data key that sealed it, so a rotation can leave old rows
+ * where they are and still open them; the header is authenticated (GCM AAD):
+ *   [2] [key id, u32 big endian] [iv 12] [tag 16] [ciphertext]
+ * Both are read for as long as their key exists; only version 2 is written by a
+ * database's own keyring (privacy/data-keys.ts).
+ */
+const LEGACY_VERSION = 1;
+const VERSION = 2;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+const V1_HEAD = 1;
+const V2_HEAD = 1 + 4;
+/** The key id version-1 ciphertexts are read with: the pre-envelope key. */
+export const LEGACY_KEY_ID = 0;
 
-/** Encryption and blind indexing for identifier-class data, all from one master key. */
+/** Encryption and blind indexing for identifier-class data. */
 export interface Keyring {
-  encrypt(plain: Uint8Array): Buffer;
+  /** Seal with the workspace's active data key. */
+  encrypt(workspaceId: string, plain: Uint8Array): Buffer;
+  /** Open with whichever data key the ciphertext names. */
   decrypt(sealed: Uint8Array): Buffer;
-  encryptJson(value: unknown): Buffer;
+  encryptJson(workspaceId: string, value: unknown): Buffer;
   decryptJson<T>(sealed: Uint8Array): T;
   /** Keyed hash for equality look-up: same input, same index; useless without the key. */
   blindIndex(...parts: string[]): Buffer;
 }
 
-export function createKeyring(masterKey: Uint8Array): Keyring {
-  if (masterKey.length !== 32) throw new Error('master key must be 32 bytes');
-  // Separate keys per purpose: a leaked index key must not decrypt anything.
-  const encKey = Buffer.from(hkdfSync('sha256', masterKey, 'custodian', 'aes-256-gcm v1', 32));
-  const indexKey = Buffer.from(hkdfSync('sha256', masterKey, 'custodian', 'blind-index v1', 32));
+/** A key the keyring cannot use: not loaded, destroyed, or none for a workspace. Names the key and why. */
+export class KeyringError extends Error {}
+
+/** Where a keyring gets its keys: fixed ones (createKeyring) or the data_keys table (data-keys.ts). */
+export interface KeySource {
+  /** the key new data of this workspace is sealed with; LEGACY_KEY_ID seals version 1 */
+  sealingKey(workspaceId: string): { id: number; key: Buffer };
+  /** the key a ciphertext names; throws KeyringError saying why when it is not available */
+  openingKey(id: number): Buffer;
+  readonly indexKey: Buffer;
+}
+
+/** The key id a ciphertext was sealed with (LEGACY_KEY_ID for version 1), or null when it is not a ciphertext of ours. */
+export function keyIdOf(sealed: Uint8Array): number | null {
+  if (sealed[0] === LEGACY_VERSION && sealed.length >= V1_HEAD + IV_BYTES + TAG_BYTES) return LEGACY_KEY_ID;
+  if (sealed[0] === VERSION && sealed.length >= V2_HEAD + IV_BYTES + TAG_BYTES) return Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength).readUInt32BE(1);
+  return null;
+}
+
+/** A keyring over a key source: the ciphertext format lives here, which key to use lives in the source. */
+export function keyringOf(source: KeySource): Keyring {
   // Random IVs drawn from a pool: one randomBytes call per 1,024 encryptions.
   let ivPool = Buffer.alloc(0);
   let ivOffset = 0;
@@ -33,44 +66,84 @@ export function createKeyring(masterKey: Uint8Array): Keyring {
     ivOffset += IV_BYTES;
     return iv;
   };
-  const encrypt = (plain: Uint8Array): Buffer => {
+  const encrypt = (workspaceId: string, plain: Uint8Array): Buffer => {
+    const { id, key } = source.sealingKey(workspaceId);
+    const head = id === LEGACY_KEY_ID ? V1_HEAD : V2_HEAD;
     const iv = nextIv();
-    const cipher = createCipheriv('aes-256-gcm', encKey, iv);
+    const cipher = createCipheriv('aes-256-gcm', key, iv);
     // GCM is a stream mode: the ciphertext is exactly as long as the plaintext.
-    const sealed = Buffer.allocUnsafe(1 + IV_BYTES + TAG_BYTES + plain.length);
-    sealed[0] = VERSION;
-    iv.copy(sealed, 1);
-    const head = 1 + IV_BYTES + TAG_BYTES;
-    const written = cipher.update(plain).copy(sealed, head);
-    cipher.final().copy(sealed, head + written);
-    cipher.getAuthTag().copy(sealed, 1 + IV_BYTES);
+    const sealed = Buffer.allocUnsafe(head + IV_BYTES + TAG_BYTES + plain.length);
+    if (id === LEGACY_KEY_ID) sealed[0] = LEGACY_VERSION;
+    else {
+      sealed[0] = VERSION;
+      sealed.writeUInt32BE(id, 1);
+      cipher.setAAD(sealed.subarray(0, V2_HEAD));
+    }
+    iv.copy(sealed, head);
+    const body = head + IV_BYTES + TAG_BYTES;
+    const written = cipher.update(plain).copy(sealed, body);
+    cipher.final().copy(sealed, body + written);
+    cipher.getAuthTag().copy(sealed, head + IV_BYTES);
     return sealed;
   };
   const decrypt = (sealed: Uint8Array): Buffer => {
     const buf = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
-    if (buf[0] !== VERSION) throw new Error(`unknown ciphertext version ${buf[0]}`);
-    const iv = buf.subarray(1, 1 + IV_BYTES);
-    const tag = buf.subarray(1 + IV_BYTES, 1 + IV_BYTES + TAG_BYTES);
-    const decipher = createDecipheriv('aes-256-gcm', encKey, iv);
-    decipher.setAuthTag(tag);
-    return Buffer.concat([decipher.update(buf.subarray(1 + IV_BYTES + TAG_BYTES)), decipher.final()]);
+    const id = keyIdOf(buf);
+    if (id === null) throw new KeyringError(`not a Custodian ciphertext: version byte ${buf[0]}, ${buf.length} bytes`);
+    const head = buf[0] === LEGACY_VERSION ? V1_HEAD : V2_HEAD;
+    const decipher = createDecipheriv('aes-256-gcm', source.openingKey(id), buf.subarray(head, head + IV_BYTES));
+    if (head === V2_HEAD) decipher.setAAD(buf.subarray(0, V2_HEAD));
+    decipher.setAuthTag(buf.subarray(head + IV_BYTES, head + IV_BYTES + TAG_BYTES));
+    return Buffer.concat([decipher.update(buf.subarray(head + IV_BYTES + TAG_BYTES)), decipher.final()]);
   };
   return {
     encrypt,
     decrypt,
-    encryptJson: (value) => encrypt(Buffer.from(JSON.stringify(value), 'utf8')),
+    encryptJson: (workspaceId, value) => encrypt(workspaceId, Buffer.from(JSON.stringify(value), 'utf8')),
     decryptJson: <T>(sealed: Uint8Array) => JSON.parse(decrypt(sealed).toString('utf8')) as T,
     blindIndex(...parts) {
-      const mac = createHmac('sha256', indexKey);
+      const mac = createHmac('sha256', source.indexKey);
       for (const part of parts) mac.update(part).update('\u0000');
       return mac.digest();
     },
   };
 }
 
+/**
+ * The two keys a database used before envelope encryption, both derived from
+ * the master key. A database set up then keeps them (wrapped) as its legacy
+ * data key and its blind-index key: its rows and indexes were made with them.
+ */
+export function legacyKeys(masterKey: Uint8Array): { dataKey: Buffer; indexKey: Buffer } {
+  if (masterKey.length !== 32) throw new Error(`master key must be 32 bytes (got ${masterKey.length})`);
+  // Separate keys per purpose: a leaked index key must not decrypt anything.
+  return {
+    dataKey: Buffer.from(hkdfSync('sha256', masterKey, 'custodian', 'aes-256-gcm v1', 32)),
+    indexKey: Buffer.from(hkdfSync('sha256', masterKey, 'custodian', 'blind-index v1', 32)),
+  };
+}
+
+/**
+ * A keyring of the pre-envelope scheme: everything from the master key, sealing
+ * version 1. A database's own keyring comes from openKeyring (data-keys.ts);
+ * this one is for code and tests that need a keyring and no database.
+ */
+export function createKeyring(masterKey: Uint8Array): Keyring {
+  const { dataKey, indexKey } = legacyKeys(masterKey);
+  return keyringOf({
+    sealingKey: () => ({ id: LEGACY_KEY_ID, key: dataKey }),
+    openingKey(id) {
+      if (id !== LEGACY_KEY_ID) throw new KeyringError(`data key ${id} is not in this keyring: it opens version-1 ciphertexts only`);
+      return dataKey;
+    },
+    indexKey,
+  });
+}
+
 export class MasterKeyError extends Error {}
 
-function parseMasterKey(text: string, origin: string): Buffer {
+/** A master key from its text form: 64 hex digits or base64 of 32 bytes. `origin` names where it came from in the error. */
+export function parseMasterKey(text: string, origin: string): Buffer {
   const trimmed = text.trim();
   const key = /^[0-9a-fA-F]{64}$/.test(trimmed) ? Buffer.from(trimmed, 'hex') : Buffer.from(trimmed, 'base64');
   if (key.length !== 32) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scrubIds } from './dsar.js';
+import { scrubIds } from '../storage/erased-profiles.js';
 
 const A = '5d589c01-03b1-4329-a5a1-5180a0096477';
 const B = '9fc9308f-4ee0-412b-8a1c-1c0d675a5828';

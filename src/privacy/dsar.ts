@@ -1,14 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { cleanContext, type WorkspaceCleaning } from '../clean/settings.js';
+import type { JunkIdFilter } from '../clean/junk-ids.js';
+import { cleanContext, type CleanContext, type WorkspaceCleaning } from '../clean/settings.js';
 import { cleanTraits, standardFieldOf } from '../clean/traits.js';
+import { cleanContextFor } from '../collect/cleaning-settings.js';
+import type { TrackingMessage } from '../collect/messages.js';
+import { keysOfBatch } from '../identity/graph.js';
 import { standardizeIdentity } from '../identity/identifiers.js';
 import { identityIndex, profileStateOf, upsertProfiles } from '../identity/graph-store.js';
 import { createProfileStore, type FieldHistoryEntry, type Profile, type TimelineEvent } from '../profiles/store.js';
 import { refreshWorkspace } from '../segments/membership.js';
+import { cleanMessage } from '../worker/clean-message.js';
 import type { Database } from '../storage/database.js';
 import type { Schema } from '../storage/schema.js';
-import { liveProfileId } from '../storage/live-profile.js';
+import { scrubIds } from '../storage/erased-profiles.js';
+import { liveProfileId, mergedProfileIds as withMerged } from '../storage/live-profile.js';
 import { lockWorkspaceProfiles } from '../storage/workspace-lock.js';
 import { appendAudit } from './audit-log.js';
 import type { Keyring } from './crypto.js';
@@ -131,16 +137,6 @@ async function indexOf(db: Db, keyring: Keyring, workspaceId: string, identifier
   return identityIndex(keyring, workspaceId, { type: identifier.type, value });
 }
 
-async function withMerged(db: Db, workspaceId: string, live: string): Promise<string[]> {
-  const { rows } = await sql<{ id: string }>`
-    with recursive person(id) as (
-      select ${live}::uuid
-      union
-      select p.id from profiles p join person on p.merged_into = person.id where p.workspace_id = ${workspaceId})
-    select id::text as id from person`.execute(db);
-  return rows.map((r) => r.id);
-}
-
 /** Find the person an identifier names; throws a 404 naming `identifier` when nobody holds it. */
 export async function findPerson(db: Db, keyring: Keyring, workspaceId: string, identifier: DsarIdentifier, now = new Date()): Promise<{ person: Person; index: Buffer }> {
   const index = await indexOf(db, keyring, workspaceId, identifier, now);
@@ -239,11 +235,10 @@ export async function submitRequest(database: Database, keyring: Keyring, worksp
       const result = await carryOut(tx, keyring, workspaceId, id, input, now);
       await tx
         .updateTable('dsar_requests')
-        .set({ status: 'done', completed_at: new Date(), result: JSON.stringify(result.counts), profile_ids: result.profileIds })
+        .set({ status: 'done', completed_at: new Date(), result: JSON.stringify(result.counts), profile_ids: result.profileIds, audit_pending: true })
         .where('workspace_id', '=', workspaceId)
         .where('id', '=', id)
         .execute();
-      await appendAudit(tx, { workspaceId, actor: input.actor, action: `dsar.${input.type}`, target: id, profileId: input.type === 'erase' ? null : person.live, details: { counts: result.counts } });
     });
   } catch (error) {
     if (error instanceof DsarInputError) throw error;
@@ -254,7 +249,53 @@ export async function submitRequest(database: Database, keyring: Keyring, worksp
       .execute();
     throw error;
   }
+  // Not in the request's transaction: appending holds the workspace's audit lock until commit, and an erasure
+  // is long. The request committed as done with audit_pending set; this (or, after a crash here, the worker's
+  // next sweep or the workspace's next request) appends its entry and clears the flag in one transaction.
+  await appendPendingAudits(db, { workspaceId });
   return (await getRequest(db, workspaceId, id, now))!;
+}
+
+/**
+ * Append the audit entry of every done request still waiting for one
+ * (audit_pending), oldest first, each in a short transaction of its own that
+ * also clears the flag: a done request is recorded exactly once, however many
+ * processes sweep at once. Returns how many were appended. Entries appended
+ * late, after a failure, say when the request was completed.
+ */
+export async function appendPendingAudits(db: Db, scope: { workspaceId?: string } = {}): Promise<number> {
+  let pending = db.selectFrom('dsar_requests').select(['workspace_id', 'id']).where('audit_pending', '=', true);
+  if (scope.workspaceId !== undefined) pending = pending.where('workspace_id', '=', scope.workspaceId);
+  let appended = 0;
+  for (const { workspace_id: workspaceId, id } of await pending.orderBy('completed_at').execute()) {
+    const done = await db.transaction().execute(async (tx) => {
+      // The row lock, taken before the audit lock, lets one sweep append; another finds the flag cleared.
+      const row = await tx
+        .selectFrom('dsar_requests')
+        .select(['type', 'profile_ids', 'result', 'created_by', 'completed_at'])
+        .where('workspace_id', '=', workspaceId)
+        .where('id', '=', id)
+        .where('audit_pending', '=', true)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!row) return false;
+      const first = row.profile_ids[0];
+      const profileId = row.type === 'erase' || first === undefined ? null : await liveProfileId(tx, workspaceId, first);
+      const late = row.completed_at !== null && Date.now() - row.completed_at.getTime() > 60_000;
+      await appendAudit(tx, {
+        workspaceId,
+        actor: row.created_by ?? 'system',
+        action: `dsar.${row.type}`,
+        target: id,
+        profileId,
+        details: { counts: row.result ?? {}, ...(late ? { completedAt: row.completed_at!.toISOString() } : {}) },
+      });
+      await tx.updateTable('dsar_requests').set({ audit_pending: false }).where('workspace_id', '=', workspaceId).where('id', '=', id).execute();
+      return true;
+    });
+    if (done) appended += 1;
+  }
+  return appended;
 }
 
 async function carryOut(tx: Transaction<Schema>, keyring: Keyring, workspaceId: string, requestId: string, input: DsarInput, now: Date): Promise<{ counts: Record<string, number>; profileIds: string[] }> {
@@ -427,7 +468,8 @@ export function traitsCsv(archive: Archive): string {
 
 /**
  * Remove the person: everything keyed by their profile ids, every message they
- * sent (stored event, raw log copy, cleaning lineage), their examples in the
+ * sent (stored event, raw log copy, cleaning lineage; and those still in the
+ * log unprocessed or set aside as dead letters), their examples in the
  * quality issue list and their entries in analytics reports; then suppress
  * each identifier they had. One transaction: all of it or none.
  */
@@ -447,6 +489,8 @@ async function erasePerson(tx: Transaction<Schema>, keyring: Keyring, workspaceI
   const hexes = suppress.map((s) => Buffer.from(s.valueIndex).toString('hex'));
 
   await del('event_log', tx.deleteFrom('event_log').where('workspace_id', '=', workspaceId).where('message_id', '=', anyMessage).executeTakeFirst());
+  const unprocessed = await unprocessedMessagesOf(tx, keyring, workspaceId, new Set(suppress.map((s) => `${s.type}:${Buffer.from(s.valueIndex).toString('hex')}`)), now);
+  if (unprocessed.length > 0) await del('event_log', tx.deleteFrom('event_log').where('workspace_id', '=', workspaceId).where('message_id', 'in', unprocessed).executeTakeFirst());
   await del('events', tx.deleteFrom('events').where('workspace_id', '=', workspaceId).where('profile_id', '=', any).executeTakeFirst());
   await del(
     'field_lineage',
@@ -492,11 +536,68 @@ async function erasePerson(tx: Transaction<Schema>, keyring: Keyring, workspaceI
   await del('consent_events', tx.deleteFrom('consent_events').where('workspace_id', '=', workspaceId).where('profile_id', '=', any).executeTakeFirst());
   await del('profile_consents', tx.deleteFrom('profile_consents').where('workspace_id', '=', workspaceId).where('profile_id', '=', any).executeTakeFirst());
   await del('restricted_profiles', tx.deleteFrom('restricted_profiles').where('workspace_id', '=', workspaceId).where('profile_id', '=', any).executeTakeFirst());
+  await del('consent_link_generations', tx.deleteFrom('consent_link_generations').where('workspace_id', '=', workspaceId).where('profile_id', '=', any).executeTakeFirst());
   await del('profiles', tx.deleteFrom('profiles').where('workspace_id', '=', workspaceId).where('id', '=', any).executeTakeFirst());
   counts.quality_issues = await scrubQualityExamples(tx, keyring, workspaceId, new Set(messages));
   counts.analytics_runs = await scrubAnalytics(tx, workspaceId, ids);
   counts.suppressions = await addSuppressions(tx, workspaceId, suppress, requestId, now);
   return counts;
+}
+
+const LOG_PAGE = 500;
+
+/**
+ * The person's messages still in the log that never became events: set aside
+ * by the worker after failing (dead letters) or not processed yet. Each is
+ * decrypted and its identifiers standardized as the pipeline would (cleaned
+ * with its source's settings, and as sent, in case cleaning is what fails on
+ * it), then matched by blind index against `indexes` (`type:hex`). Rows a
+ * pipeline batch has locked are skipped rather than waited for: that batch
+ * waits for this erasure's profile lock and then drops them as suppressed
+ * (waiting here would deadlock with it); dead-lettering checks suppressions
+ * under the same lock, so none of them can be set aside unerased either.
+ */
+async function unprocessedMessagesOf(tx: Transaction<Schema>, keyring: Keyring, workspaceId: string, indexes: ReadonlySet<string>, now: Date): Promise<string[]> {
+  if (indexes.size === 0) return [];
+  // Matching, not resolving: a value the blocklist ignores cannot be among the person's identities anyway.
+  const everything: JunkIdFilter = { isJunk: () => false };
+  const contexts = new Map<string, CleanContext>();
+  const found: string[] = [];
+  for (const unprocessed of [sql<boolean>`processed_at is null`, sql<boolean>`error is not null`]) {
+    for (let after = '0'; ; ) {
+      const rows = await tx
+        .selectFrom('event_log')
+        .select(['seq', 'message_id', 'source_id', 'payload'])
+        .where('workspace_id', '=', workspaceId)
+        .where(unprocessed)
+        .where('seq', '>', after)
+        .orderBy('seq')
+        .limit(LOG_PAGE)
+        .forUpdate()
+        .skipLocked()
+        .execute();
+      for (const row of rows) {
+        let message: TrackingMessage;
+        try {
+          message = keyring.decryptJson<TrackingMessage>(row.payload);
+        } catch {
+          continue;
+        }
+        const keys = keysOfBatch([{ message, sourceId: row.source_id }], everything);
+        try {
+          let context = contexts.get(row.source_id);
+          if (!context) contexts.set(row.source_id, (context = await cleanContextFor(tx, workspaceId, row.source_id, now)));
+          keys.push(...keysOfBatch([{ message: cleanMessage(message, context).message, sourceId: row.source_id }], everything));
+        } catch {
+          // Unreadable to cleaning (perhaps why it was set aside): the identifiers as sent must do.
+        }
+        if (keys.some((k) => indexes.has(`${k.type}:${identityIndex(keyring, workspaceId, k).toString('hex')}`))) found.push(row.message_id);
+      }
+      if (rows.length < LOG_PAGE) break;
+      after = rows[rows.length - 1]!.seq;
+    }
+  }
+  return found;
 }
 
 /** Drop the person's values from the issue list's examples (sealed copies of refused values). Returns the rows changed. */
@@ -511,7 +612,7 @@ async function scrubQualityExamples(tx: Transaction<Schema>, keyring: Keyring, w
     if (kept.length === examples.length) continue;
     await tx
       .updateTable('quality_issues')
-      .set({ examples: kept.length > 0 ? keyring.encryptJson(kept) : null })
+      .set({ examples: kept.length > 0 ? keyring.encryptJson(workspaceId, kept) : null })
       .where('workspace_id', '=', workspaceId)
       .where('source_id', '=', row.source_id)
       .where('field', '=', row.field)
@@ -520,47 +621,6 @@ async function scrubQualityExamples(tx: Transaction<Schema>, keyring: Keyring, w
     changed += 1;
   }
   return changed;
-}
-
-/**
- * Take the person out of stored analytics reports (a feedback run's recent
- * complaints quote them with their profile id): any array element naming one
- * of their ids goes, any other value equal to one becomes null.
- */
-export function scrubIds(value: unknown, ids: ReadonlySet<string>): { value: unknown; removed: number } {
-  let removed = 0;
-  const names = (v: unknown) => {
-    const text = JSON.stringify(v) ?? '';
-    for (const id of ids) if (text.includes(id)) return true;
-    return false;
-  };
-  const walk = (v: unknown): unknown => {
-    if (Array.isArray(v)) {
-      const kept = v.filter((item) => {
-        const hit = names(item);
-        if (hit) removed += 1;
-        return !hit;
-      });
-      return kept.map(walk);
-    }
-    if (isRecord(v)) {
-      const out: Record<string, unknown> = {};
-      for (const [key, inner] of Object.entries(v)) {
-        if (ids.has(key)) {
-          removed += 1;
-          continue;
-        }
-        out[key] = walk(inner);
-      }
-      return out;
-    }
-    if (typeof v === 'string' && ids.has(v)) {
-      removed += 1;
-      return null;
-    }
-    return v;
-  };
-  return { value: walk(value), removed };
 }
 
 async function scrubAnalytics(tx: Transaction<Schema>, workspaceId: string, ids: readonly string[]): Promise<number> {
@@ -633,22 +693,65 @@ async function rectify(tx: Transaction<Schema>, keyring: Keyring, workspaceId: s
   return { traitsSet: Object.keys(cleaned.traits).length, traitsRemoved: removed };
 }
 
-/** Mark the person restricted (Art. 18): their data stays, but restricted_profiles tells analytics and activation to leave it alone. */
+/**
+ * Mark the person restricted (Art. 18): their data stays, but segments, computed tags, the profile
+ * export and per-person analytics leave them out (storage/restricted-profiles.ts). They leave their
+ * segments and computed tags now, not at the next refresh.
+ */
 async function restrict(tx: Transaction<Schema>, workspaceId: string, person: Person, requestId: string, now: Date): Promise<Record<string, number>> {
   const result = await tx
     .insertInto('restricted_profiles')
     .values({ workspace_id: workspaceId, profile_id: person.live, request_id: requestId, created_at: now })
     .onConflict((oc) => oc.columns(['workspace_id', 'profile_id']).doNothing())
     .executeTakeFirst();
+  await refreshWorkspace(tx, workspaceId, { now, profileIds: [person.live], cause: 'manual' });
   return { restricted: Number(result.numInsertedOrUpdatedRows ?? 0) };
 }
 
-/** Is this profile (or the one it was merged into) restricted? For analytics and activation to skip it. */
-export async function isRestricted(db: Db, workspaceId: string, profileId: string): Promise<boolean> {
-  const live = (await liveProfileId(db, workspaceId, profileId)) ?? profileId;
-  const ids = await withMerged(db, workspaceId, live);
-  const row = await db.selectFrom('restricted_profiles').select('profile_id').where('workspace_id', '=', workspaceId).where('profile_id', '=', sql<string>`any(${ids}::uuid[])`).executeTakeFirst();
-  return row !== undefined;
+export { isRestricted } from '../storage/restricted-profiles.js';
+
+export interface LiftInput {
+  /** why the restriction ends (the accuracy was verified, the objection decided…); kept with the request and in the audit log */
+  reason: string;
+  /** Art. 18(3): the person was told before the restriction is lifted */
+  informed: boolean;
+  actor: string;
+}
+
+/**
+ * Lift the restriction a restrict request made: the person (followed through merges since) is used
+ * again, and re-enters the segments and computed tags they now match. The request keeps its result,
+ * with `lifted`, `liftedAt` and the reason added; the audit log records `dsar.lift`.
+ */
+export async function liftRestriction(database: Database, workspaceId: string, requestId: string, input: LiftInput, now = new Date()): Promise<DsarRequest> {
+  const { db } = database;
+  if (typeof input.reason !== 'string' || input.reason.trim() === '') throw new DsarInputError('reason', 'reason: say why the restriction ends (the accuracy was verified, the objection was decided…)');
+  if (input.informed !== true) throw new DsarInputError('informed', 'informed: the person must be told before their restriction is lifted (GDPR Art. 18(3)); send informed: true once they have been');
+  const request = await getRequest(db, workspaceId, requestId, now);
+  if (!request) throw new DsarInputError('id', `no request ${requestId}`, 404);
+  if (request.type !== 'restrict') throw new DsarInputError('id', `request ${requestId} is ${request.type}, not restrict: only a restriction can be lifted`, 409);
+  await db.transaction().execute(async (tx) => {
+    // The pipeline and merges take this lock too: the person cannot change shape while they go back into segments.
+    await lockWorkspaceProfiles(tx, workspaceId);
+    let live: string | null = null;
+    for (const id of request.profileIds) if ((live = await liveProfileId(tx, workspaceId, id))) break;
+    if (!live) throw new DsarInputError('id', `the person of request ${requestId} is no longer held (erased or deleted since)`, 409);
+    const ids = await withMerged(tx, workspaceId, live);
+    const gone = await tx.deleteFrom('restricted_profiles').where('workspace_id', '=', workspaceId).where('profile_id', '=', sql<string>`any(${ids}::uuid[])`).executeTakeFirst();
+    const lifted = Number(gone.numDeletedRows);
+    if (lifted === 0) throw new DsarInputError('id', `the person of request ${requestId} is not restricted now (lifted already)`, 409);
+    const reason = input.reason.trim().slice(0, 500);
+    await tx
+      .updateTable('dsar_requests')
+      .set({ result: JSON.stringify({ ...(request.result ?? {}), lifted, liftedAt: now.toISOString(), liftReason: reason }) })
+      .where('workspace_id', '=', workspaceId)
+      .where('id', '=', requestId)
+      .execute();
+    const moved = await refreshWorkspace(tx, workspaceId, { now, profileIds: [live], cause: 'manual' });
+    // In the transaction, after the profile lock as reapplyErasures does: a lift is short, and one unrecorded cannot happen.
+    await appendAudit(tx, { workspaceId, actor: input.actor, action: 'dsar.lift', target: requestId, profileId: live, details: { lifted, membershipEntries: moved.entered, reason } });
+  });
+  return (await getRequest(db, workspaceId, requestId, now))!;
 }
 
 // ---------------------------------------------------------------- after a restore

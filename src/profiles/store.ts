@@ -4,6 +4,7 @@ import type { Keyring } from '../privacy/crypto.js';
 import { joinClasses } from '../privacy/field-catalog.js';
 import { currentConsents, type ConsentPurpose, type LegalBasis } from '../privacy/consent.js';
 import type { Database } from '../storage/database.js';
+import { notRestricted } from '../storage/restricted-profiles.js';
 
 export interface ProfileIdentity {
   type: string;
@@ -246,11 +247,21 @@ export function createProfileStore(database: Database, keyring: Keyring) {
       return ids.map((id) => byId.get(id)).filter((p): p is Profile => p !== undefined);
     },
 
-    /** Every live profile, in id order, a page at a time: memory stays flat on any size. */
+    /**
+     * Every live profile that may leave in an export, in id order, a page at a time: memory stays
+     * flat on any size. Restricted people (GDPR Art. 18) are left out until their restriction is lifted.
+     */
     async *all(workspaceId: string, pageSize = 500): AsyncGenerator<Profile> {
       let after: string | null = null;
       for (;;) {
-        let query = db.selectFrom('profiles').select([...columns]).where('workspace_id', '=', workspaceId).where('merged_into', 'is', null).orderBy('id').limit(pageSize);
+        let query = db
+          .selectFrom('profiles')
+          .select([...columns])
+          .where('workspace_id', '=', workspaceId)
+          .where('merged_into', 'is', null)
+          .where(notRestricted(sql`profiles.id`, workspaceId))
+          .orderBy('id')
+          .limit(pageSize);
         if (after) query = query.where('id', '>', after);
         const rows = await query.execute();
         if (rows.length === 0) return;

@@ -96,7 +96,7 @@ export async function recordCleaning(tx: Tx, keyring: Keyring, workspaceId: stri
         source_id: r.sourceId,
         fields: [...new Set(r.lineage.map(fieldOfEntry))],
         codes: [...new Set(r.lineage.flatMap(codesOf))],
-        detail: keyring.encryptJson(r.lineage),
+        detail: keyring.encryptJson(workspaceId, r.lineage),
         at: now,
       });
     }
@@ -154,7 +154,7 @@ export async function recordCleaning(tx: Tx, keyring: Keyring, workspaceId: stri
           count: i.count,
           first_seen_at: now,
           last_seen_at: now,
-          examples: keyring.encryptJson(i.examples),
+          examples: keyring.encryptJson(workspaceId, i.examples),
         })),
       )
       .onConflict((oc) =>

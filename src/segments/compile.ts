@@ -1,4 +1,5 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { notRestricted } from '../storage/restricted-profiles.js';
 import {
   instantOf,
   isAll,
@@ -88,10 +89,14 @@ export function countQuery(rule: Rule, ctx: CompileContext): RawBuilder<{ count:
   return sql<{ count: string | number }>`select count(*) as count from profiles p where ${liveProfiles(ctx)} and (${compileRule(rule, ctx)})`;
 }
 
-/** The profiles a rule is evaluated over: the workspace's, not merged away, optionally a given few. */
+/**
+ * The profiles a rule is evaluated over: the workspace's, not merged away, optionally a given few.
+ * A restricted person (GDPR Art. 18) is never among them, so segments and computed tags, real-time
+ * and full refresh alike, leave them out until the restriction is lifted.
+ */
 export function liveProfiles(ctx: CompileContext): Bool {
   const few = ctx.profileIds ? sql<SqlBool>` and p.id = any(${[...ctx.profileIds]}::uuid[])` : sql<SqlBool>``;
-  return sql<SqlBool>`p.workspace_id = ${ctx.workspaceId} and p.merged_into is null${few}`;
+  return sql<SqlBool>`p.workspace_id = ${ctx.workspaceId} and p.merged_into is null${few} and ${notRestricted(sql`p.id`, ctx.workspaceId)}`;
 }
 
 function group(parts: Bool[], joiner: 'and' | 'or'): Bool {

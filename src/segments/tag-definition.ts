@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { notRestricted } from '../storage/restricted-profiles.js';
 import { compileRule, liveProfiles, propertyFilter, type CompileContext } from './compile.js';
 import { DurationSchema, durationAgo, PropertyFilterSchema, segmentReferences, tagReferences, type PropertyFilter, type Rule } from './rule.js';
 import { validateRule, type KnownNames, type RuleIssue } from './validate.js';
@@ -100,7 +101,8 @@ export function tagValuesQuery(definition: Exclude<TagDefinition, { kind: 'manua
       const items = list
         ? sql`cross join lateral jsonb_array_elements(case when jsonb_typeof(e.properties -> ${list.array}) = 'array' then e.properties -> ${list.array} else '[]'::jsonb end) as item`
         : sql``;
-      const filters: Array<RawBuilder<SqlBool>> = [sql<SqlBool>`e.workspace_id = ${ctx.workspaceId}`, sql<SqlBool>`e.event = ${definition.event}`];
+      // As liveProfiles: a restricted person carries no computed tag.
+      const filters: Array<RawBuilder<SqlBool>> = [sql<SqlBool>`e.workspace_id = ${ctx.workspaceId}`, sql<SqlBool>`e.event = ${definition.event}`, notRestricted(sql`p.id`, ctx.workspaceId)];
       if (ctx.profileIds) filters.push(sql<SqlBool>`e.profile_id = any(${[...ctx.profileIds]}::uuid[])`);
       if (definition.within) filters.push(sql<SqlBool>`e.timestamp >= ${durationAgo(definition.within, ctx.now)}`);
       for (const f of definition.where ?? []) filters.push(propertyFilter(f, ctx.now));

@@ -31,7 +31,8 @@ function crossSite(request: FastifyRequest): boolean {
   const origin = request.headers.origin;
   if (!origin) return false;
   try {
-    return new URL(origin).host !== request.headers.host;
+    // Through URL on both sides, so default ports compare equal (http://x and x:80).
+    return new URL(origin).host !== new URL(`${request.protocol}://${request.headers.host ?? ''}`).host;
   } catch {
     return true;
   }
@@ -73,10 +74,15 @@ export function installAccessControl(app: FastifyInstance, auth: Authenticator, 
       throw new ApiError('CUSTODIAN_FORBIDDEN', `this needs the ${access} permission, which the ${request.caller.role.name} role does not have`, 'authorization');
     }
   });
-  // Every route under /api/profiles/:id acts on that one profile.
+  // The routes a scoped role can reach (profiles.read, profiles.write) name
+  // their profiles in the path, or, for a merge, in the body.
   app.addHook('preHandler', async (request) => {
     if (!request.caller?.role.scope) return;
     const url = request.routeOptions.url ?? '';
     if (url.startsWith('/api/profiles/:id')) await assertInScope(database, request.caller, [(request.params as { id: string }).id]);
+    if (url === '/api/profiles/merge') {
+      const body = request.body as { into: string; from: string[] };
+      await assertInScope(database, request.caller, [body.into, ...body.from]);
+    }
   });
 }

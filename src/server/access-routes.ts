@@ -8,6 +8,7 @@ import type { Database } from '../storage/database.js';
 import { auditCall } from './audit-routes.js';
 import { SESSION_COOKIE, type Authenticator, type Caller } from './auth.js';
 import { ApiError } from './errors.js';
+import { loginRateLimit } from './rate-limits.js';
 
 export interface AccessRoutesDeps {
   auth: Authenticator;
@@ -83,11 +84,11 @@ export const accessRoutes: FastifyPluginAsync<AccessRoutesDeps> = async (app, { 
   const db = database.db;
 
   app.post('/api/auth/login', {
-    config: { access: 'public' },
+    config: { access: 'public', rateLimit: loginRateLimit },
     schema: {
       tags: ['access'],
       summary: 'Sign in with e-mail and password; sets the session cookie',
-      description: `After 5 wrong passwords in a row the account is locked for a minute, doubling with each further failure up to an hour (429 with Retry-After).`,
+      description: 'After 5 wrong passwords in a row the account is locked for a minute, doubling with each further failure up to an hour (429 with Retry-After). At most 10 attempts a minute from one address.',
       body: Type.Object(
         { workspace: Type.String({ minLength: 1, maxLength: 200, default: 'default' }), email: Type.String({ minLength: 1, maxLength: 320 }), password: Password },
         { additionalProperties: false },

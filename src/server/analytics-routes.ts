@@ -6,8 +6,10 @@ import { createModel, deleteModel, getModel, listModels, trainModel, type ModelD
 import { runFeedback, type FeedbackParams } from '../analytics/feedback-run.js';
 import { availableFeatures } from '../analytics/queries.js';
 import { findAssociationRules, latestRecommender, recommendFor, runRecommender, type RecommenderParams, type RulesQuery } from '../analytics/recommender-run.js';
+import { maskFreeText, viewerSees, type Viewer } from '../privacy/mask.js';
 import { refreshWorkspace } from '../segments/membership.js';
 import type { Database } from '../storage/database.js';
+import { auditCall } from './audit-routes.js';
 import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
 
@@ -49,6 +51,24 @@ const Run = Type.Object({
 });
 const Wait = Type.Optional(Type.Boolean({ default: false, description: 'answer 200 when the run ends instead of 202 at once' }));
 const Feature = Type.String({ minLength: 1, maxLength: 200, description: 'recency_days, frequency, monetary, avg_order_value, orders_90d, tenure_days, events_30d, active_days_90d, category_share:<c>, source_share:<s>, trait:<name>' });
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * A feedback report as this viewer may see it. Complaints quote their
+ * writers, who type phone numbers and emails into them: those are masked for
+ * roles without identifiers, the words stay for reading. The profile id stays
+ * too: it is no identifier outside Custodian, and following a complaint up
+ * goes through GET /api/profiles/{id}, which masks and audits by role.
+ */
+function feedbackFor(result: unknown, viewer: Viewer): unknown {
+  if (viewerSees(viewer, 'identifier') || !isRecord(result) || !Array.isArray(result.recentComplaints)) return result;
+  return { ...result, recentComplaints: result.recentComplaints.map((c: unknown) => (isRecord(c) && typeof c.text === 'string' ? { ...c, text: maskFreeText(c.text, viewer) } : c)) };
+}
+
+function runFor(run: AnalyticsRun, viewer: Viewer): AnalyticsRun {
+  return run.kind === 'feedback' ? { ...run, result: feedbackFor(run.result, viewer) } : run;
+}
 
 export interface AnalyticsRoutesDeps {
   auth: Authenticator;
@@ -420,6 +440,8 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
     const { id } = request.params as { id: string };
     const answer = await recommendFor(db, request.caller.workspaceId, id, (request.query as { k: number }).k).catch(inputError);
     if (!answer) throw new ApiError('CUSTODIAN_NOT_FOUND', `no profile ${id}`, 'id');
+    // What a person bought, read off their history: a read of that person like their timeline.
+    await auditCall(db, request.caller, { action: 'profile.read', profileId: answer.profileId, details: answer.profileId === id ? { part: 'recommendations' } : { part: 'recommendations', requested: id } });
     return answer;
   });
 
@@ -437,10 +459,10 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
   }, async (request) => {
     const ws = request.caller.workspaceId;
     const last = await latestRun(db, ws, 'feedback');
-    if (last) return last.result;
+    if (last) return feedbackFor(last.result, request.caller.role);
     const { result } = await runFeedback(db, ws, {}).catch(inputError);
     await refreshWorkspace(db, ws, { now: new Date(), cause: 'refresh' });
-    return result;
+    return feedbackFor(result, request.caller.role);
   });
 
   app.post('/api/analytics/feedback', {
@@ -455,7 +477,8 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
   }, async (request, reply) => {
     const { wait, ...params } = (request.body ?? {}) as FeedbackParams & { wait?: boolean };
     const ws = request.caller.workspaceId;
-    return start(reply, ws, 'feedback', wait === true, (onStarted) => runFeedback(db, ws, params, new Date(), onStarted));
+    const { code, run } = await launch(ws, 'feedback', wait === true, (onStarted) => runFeedback(db, ws, params, new Date(), onStarted));
+    return reply.code(code).send(run && runFor(run, request.caller.role));
   });
 
   app.get('/api/analytics/runs', {
@@ -469,7 +492,7 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
     },
   }, async (request) => {
     const q = request.query as { kind?: AnalyticsRun['kind']; limit?: number };
-    return { runs: await listRuns(db, request.caller.workspaceId, q.kind, q.limit ?? 20) };
+    return { runs: (await listRuns(db, request.caller.workspaceId, q.kind, q.limit ?? 20)).map((run) => runFor(run, request.caller.role)) };
   });
 
   app.get('/api/analytics/runs/:id', {
@@ -479,6 +502,6 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (a
     const { id } = request.params as { id: string };
     const run = await getRun(db, request.caller.workspaceId, id);
     if (!run) throw new ApiError('CUSTODIAN_NOT_FOUND', `no analytics run ${id}`, 'id');
-    return run;
+    return runFor(run, request.caller.role);
   });
 };

@@ -9,6 +9,7 @@ import { trackingApi } from '../collect/tracking-api.js';
 import { createTrackingPlans } from '../collect/tracking-plans-store.js';
 import { webhookApi } from '../collect/webhook-api.js';
 import { createWebhookStore } from '../collect/webhook-store.js';
+import { MAX_LINK_TOKEN_LENGTH } from '../privacy/consent.js';
 import type { Keyring } from '../privacy/crypto.js';
 import { createProfileStore } from '../profiles/store.js';
 import type { Database } from '../storage/database.js';
@@ -75,6 +76,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false } },
     // Segment's SDKs retry on 5xx; never let a timeout look like a server fault on slow disks.
     connectionTimeout: 60_000,
+    // A consent link's token is one path parameter and carries the workspace id: Fastify's default of 100
+    // characters would refuse every link of a workspace whose id is longer than a few dozen.
+    routerOptions: { maxParamLength: MAX_LINK_TOKEN_LENGTH },
     ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
   });
 

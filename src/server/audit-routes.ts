@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Kysely } from 'kysely';
 import { appendAudit, queryAudit, verifyAudit, type AuditEntry, type AuditInput } from '../privacy/audit-log.js';
+import { maskFieldFor, viewerSees, type Viewer } from '../privacy/mask.js';
 import type { Database } from '../storage/database.js';
 import type { Schema } from '../storage/schema.js';
 import type { Authenticator, Caller } from './auth.js';
@@ -17,7 +18,7 @@ const Entry = Type.Object({
   action: Type.String({ description: 'area.verb; docs/audit.md lists them' }),
   profileId: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
   target: Type.Union([Type.String(), Type.Null()], { description: 'what was acted on when not a profile: a segment id, a source id' }),
-  details: Type.Record(Type.String(), Type.Unknown(), { description: 'ids, counts and field names; never personal data' }),
+  details: Type.Record(Type.String(), Type.Unknown(), { description: "ids, counts and field names, never a customer's values; a staff email or a caller's IP is masked for roles without identifiers" }),
   prevHash: Type.String({ description: 'hex SHA-256 of the previous entry' }),
   hash: Type.String({ description: 'hex SHA-256 over this entry and prevHash' }),
 });
@@ -47,14 +48,27 @@ export function auditCall(db: Kysely<Schema>, caller: Caller, entry: Omit<AuditI
   return appendAudit(db, { ...entry, workspaceId: caller.workspaceId, actor: caller.actor });
 }
 
-const view = (e: AuditEntry) => ({
+/**
+ * Details never hold a customer's values, but some hold a staff member's or a
+ * caller's (the email of an account, the IP of a sign-in): personal data too,
+ * masked by class like any other for roles that do not see it. `name` is a
+ * person's only on user actions; elsewhere it names a token or a policy.
+ * Masking changes only the answer: the chain is verified on what was stored.
+ */
+function detailsFor(entry: AuditEntry, viewer: Viewer): Record<string, unknown> {
+  if (viewerSees(viewer, 'identifier') && viewerSees(viewer, 'quasi')) return entry.details;
+  const personal = entry.action.startsWith('user.');
+  return Object.fromEntries(Object.entries(entry.details).map(([key, value]) => [key, key.toLowerCase() === 'name' && !personal ? value : maskFieldFor(key, value, viewer)]));
+}
+
+const view = (e: AuditEntry, viewer: Viewer) => ({
   seq: e.seq,
   at: e.at.toISOString(),
   actor: e.actor,
   action: e.action,
   profileId: e.profileId,
   target: e.target,
-  details: e.details,
+  details: detailsFor(e, viewer),
   prevHash: e.prevHash.toString('hex'),
   hash: e.hash.toString('hex'),
 });
@@ -107,7 +121,7 @@ export const auditRoutes: FastifyPluginAsync<AuditRoutesDeps> = async (app, { au
       ...(to ? { to } : {}),
       ...(query.before !== undefined ? { before: query.before } : {}),
     });
-    return { entries: page.entries.map(view), nextBefore: page.nextBefore };
+    return { entries: page.entries.map((e) => view(e, request.caller.role)), nextBefore: page.nextBefore };
   });
 
   app.get('/api/audit/verify', {

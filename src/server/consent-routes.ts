@@ -8,11 +8,13 @@ import {
   isConsentPurpose,
   isLegalBasis,
   recordConsents,
-  signPreferences,
-  signUnsubscribe,
+  DEFAULT_LINK_DAYS,
+  issueConsentLinks,
+  revokeConsentLinks,
   type ConsentInput,
   type RecordOutcome,
 } from '../privacy/consent.js';
+import { appendAudit, type AuditInput } from '../privacy/audit-log.js';
 import type { Keyring } from '../privacy/crypto.js';
 import { refreshWorkspace, type Cause } from '../segments/membership.js';
 import type { Database } from '../storage/database.js';
@@ -55,13 +57,18 @@ const ConsentsBody = Type.Object({
 /**
  * Record consents and move the segment membership of the profiles concerned,
  * in one transaction under the workspace's profile lock: the same order the
- * pipeline follows, so a merge cannot slip between the two.
+ * pipeline follows, so a merge cannot slip between the two. `audit`, when
+ * given, is appended in the same transaction if anything was recorded: a
+ * change with no one to answer for it (a public page) is then never left
+ * unrecorded.
  */
-export async function applyConsents(database: Database, workspaceId: string, inputs: readonly ConsentInput[], cause: Cause, now = new Date()): Promise<RecordOutcome> {
+export async function applyConsents(database: Database, workspaceId: string, inputs: readonly ConsentInput[], cause: Cause, now = new Date(), audit?: Omit<AuditInput, 'workspaceId'>): Promise<RecordOutcome> {
   return database.db.transaction().execute(async (tx) => {
     await lockWorkspaceProfiles(tx, workspaceId);
     const outcome = await recordConsents(tx, workspaceId, inputs, now);
     if (outcome.profileIds.length > 0) await refreshWorkspace(tx, workspaceId, { now, profileIds: outcome.profileIds, cause });
+    // Last, so the workspace's audit lock is held only until the commit.
+    if (audit && outcome.recorded > 0) await appendAudit(tx, { ...audit, workspaceId });
     return outcome;
   });
 }
@@ -102,7 +109,9 @@ export const consentRoutes: FastifyPluginAsync<ConsentRoutesDeps> = async (app, 
     },
   }, async (request) => {
     const { id } = request.params as { id: string };
-    return stateOf(request.caller.workspaceId, await profileOr404(request.caller.workspaceId, id));
+    const live = await profileOr404(request.caller.workspaceId, id);
+    await auditCall(database.db, request.caller, { action: 'profile.read', profileId: live, details: live === id ? { part: 'consents' } : { part: 'consents', requested: id } });
+    return stateOf(request.caller.workspaceId, live);
   });
 
   app.post('/api/profiles/:id/consents', {
@@ -155,24 +164,61 @@ export const consentRoutes: FastifyPluginAsync<ConsentRoutesDeps> = async (app, 
       body: Type.Object(
         {
           purpose: Type.Optional(Type.String({ description: 'for the unsubscribe link (default email_marketing)' })),
-          expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'no expiry when absent' })),
+          expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'both links; each kind\'s own setting below wins' })),
+          unsubscribeExpiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: `default ${DEFAULT_LINK_DAYS.unsubscribe}: a one-click unsubscribe in an old message must still work` })),
+          preferencesExpiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: `default ${DEFAULT_LINK_DAYS.preferences}` })),
         },
         { additionalProperties: false },
       ),
-      response: { 200: Type.Object({ profileId: Type.String(), unsubscribe: Type.String(), preferences: Type.String() }), ...errors },
+      response: {
+        200: Type.Object({
+          profileId: Type.String(),
+          unsubscribe: Type.String(),
+          preferences: Type.String(),
+          unsubscribeExpiresAt: Type.String({ format: 'date-time' }),
+          preferencesExpiresAt: Type.String({ format: 'date-time' }),
+          generation: Type.Integer({ description: 'revoking the profile\'s links moves it on; links of an older generation stop working' }),
+        }),
+        ...errors,
+      },
     },
   }, async (request) => {
     const { id } = request.params as { id: string };
-    const body = (request.body ?? {}) as { purpose?: string; expiresInDays?: number };
+    const body = (request.body ?? {}) as { purpose?: string; expiresInDays?: number; unsubscribeExpiresInDays?: number; preferencesExpiresInDays?: number };
     const purpose = body.purpose ?? 'email_marketing';
     if (!isConsentPurpose(purpose)) throw new ApiError('CUSTODIAN_INVALID_FIELD', `purpose: ${purpose} is not a consent purpose; the purposes are ${CONSENT_PURPOSES.join(', ')}`, 'purpose');
     const workspaceId = request.caller.workspaceId;
     const profileId = await profileOr404(workspaceId, id);
-    const expires = body.expiresInDays === undefined ? {} : { expires: new Date(Date.now() + body.expiresInDays * 86_400_000) };
+    const unsubscribeDays = body.unsubscribeExpiresInDays ?? body.expiresInDays;
+    const preferencesDays = body.preferencesExpiresInDays ?? body.expiresInDays;
+    const links = await issueConsentLinks(database.db, keyring, { workspaceId, profileId, purpose, ...(unsubscribeDays !== undefined ? { unsubscribeDays } : {}), ...(preferencesDays !== undefined ? { preferencesDays } : {}) });
     return {
       profileId,
-      unsubscribe: `/u/${signUnsubscribe(keyring, { workspaceId, profileId, purpose, ...expires })}`,
-      preferences: `/preferences/${signPreferences(keyring, { workspaceId, profileId, ...expires })}`,
+      unsubscribe: `/u/${links.unsubscribe.token}`,
+      preferences: `/preferences/${links.preferences.token}`,
+      unsubscribeExpiresAt: links.unsubscribe.expires.toISOString(),
+      preferencesExpiresAt: links.preferences.expires.toISOString(),
+      generation: links.generation,
     };
+  });
+
+  app.post('/api/profiles/:id/consent-links/revoke', {
+    config: { access: 'profiles.write' },
+    schema: {
+      tags: ['consent'],
+      summary: "Revoke every consent link issued so far for a profile (and the profiles merged into it)",
+      description: 'Unsubscribe and preference-centre links signed before this call answer with a page saying the link no longer works; links requested afterwards work. Nothing the person already chose is undone.',
+      security,
+      params: IdParams,
+      response: { 200: Type.Object({ profileId: Type.String(), generation: Type.Integer({ description: 'the generation new links carry' }), revokedAt: Type.String({ format: 'date-time' }) }), ...errors },
+    },
+  }, async (request) => {
+    const { id } = request.params as { id: string };
+    const workspaceId = request.caller.workspaceId;
+    const profileId = await profileOr404(workspaceId, id);
+    const now = new Date();
+    const generation = await revokeConsentLinks(database, workspaceId, profileId, now);
+    await auditCall(database.db, request.caller, { action: 'consent.links_revoke', profileId, details: { generation } });
+    return { profileId, generation, revokedAt: now.toISOString() };
   });
 };

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Keyring } from '../privacy/crypto.js';
-import { buildArchive, DsarInputError, DSAR_TYPES, eventsCsv, getRequest, IDENTIFIER_TYPES, listRequests, submitRequest, traitsCsv, type DsarInput, type DsarStatus } from '../privacy/dsar.js';
+import { buildArchive, DsarInputError, DSAR_TYPES, eventsCsv, getRequest, IDENTIFIER_TYPES, liftRestriction, listRequests, submitRequest, traitsCsv, type DsarInput, type DsarStatus } from '../privacy/dsar.js';
 import type { Database } from '../storage/database.js';
 import { auditCall } from './audit-routes.js';
 import type { Authenticator } from './auth.js';
@@ -130,12 +130,39 @@ export const dsarRoutes: FastifyPluginAsync<DsarRoutesDeps> = async (app, { auth
     return found;
   });
 
+  app.post('/api/dsar/:id/lift', {
+    config: { access: 'dsar.manage' },
+    schema: {
+      tags: ['privacy'],
+      summary: 'Lift the restriction a restrict request made (GDPR Art. 18(3)): the person is used again for segments, tags, exports and analytics',
+      description:
+        'The person is found through merges made since. They re-enter the segments and computed tags they match at once. ' +
+        'The request keeps its result with lifted, liftedAt and liftReason added; the audit log records dsar.lift. 409 when the request is not a restriction, or the person is no longer held or no longer restricted.',
+      security,
+      params: Type.Object({ id: Type.String({ format: 'uuid', description: 'the restrict request' }) }),
+      body: Type.Object(
+        {
+          reason: Type.String({ minLength: 1, maxLength: 500, description: 'why it ends: accuracy verified, objection decided…; keep personal data out of it, the request log outlives an erasure' }),
+          informed: Type.Boolean({ description: 'the person was told before the lift, as Art. 18(3) requires; false is refused' }),
+        },
+        { additionalProperties: false },
+      ),
+      response: { 200: Type.Ref(Request), ...errors },
+    },
+  }, async (request) => {
+    const { id } = request.params as { id: string };
+    const body = request.body as { reason: string; informed: boolean };
+    return liftRestriction(database, request.caller.workspaceId, id, { ...body, actor: request.caller.actor }).catch(apiErrorOf);
+  });
+
   app.get('/api/dsar/:id/archive', {
     config: { access: 'dsar.manage' },
     schema: {
       tags: ['privacy'],
       summary: 'The archive of an access request: everything held on the person, decrypted, as JSON',
-      description: 'Generated on each call from the data as it is now, never stored: a stored copy would be one more copy of the person to secure and erase.',
+      description:
+        'Generated on each call from the data as it is now, never stored: a stored copy would be one more copy of the person to secure and erase. ' +
+        "Never masked, whatever the caller's role: it is the person's own copy, and a masked one would not answer the request. dsar.manage is the grant to read it, and every download is audited.",
       security,
       params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
       response: { 200: Archive, ...errors },
@@ -153,6 +180,7 @@ export const dsarRoutes: FastifyPluginAsync<DsarRoutesDeps> = async (app, { auth
     schema: {
       tags: ['privacy'],
       summary: 'Part of an access archive as CSV: events (default) or traits',
+      description: 'Never masked, as the JSON archive.',
       security,
       params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
       querystring: Type.Object({ part: Type.Union([Type.Literal('events'), Type.Literal('traits')], { default: 'events' }) }),

@@ -339,6 +339,7 @@ export const identityRoutes: FastifyPluginAsync<IdentityRoutesDeps> = async (app
       .where((eb) => eb.or([eb('into_profile', '=', id), eb('from_profile', '=', id)]))
       .orderBy('id')
       .execute();
+    if (rows.length > 0) await auditCall(db, request.caller, { action: 'profile.read', profileId: id, details: { part: 'merges' } });
     return {
       merges: rows.map((r) => ({
         id: String(r.id),

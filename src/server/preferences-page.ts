@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { CONSENT_PURPOSES, currentConsents, verifyLink, type ConsentInput, type ConsentPurpose, type LinkClaims, type LinkKind } from '../privacy/consent.js';
+import { CONSENT_PURPOSES, currentConsents, isLinkRevoked, verifyLink, type ConsentInput, type ConsentPurpose, type LinkClaims, type LinkKind } from '../privacy/consent.js';
 import type { Keyring } from '../privacy/crypto.js';
 import type { Database } from '../storage/database.js';
 import { liveProfileId } from '../storage/live-profile.js';
@@ -33,7 +33,7 @@ interface Words {
   on: string;
   off: string;
   badTitle: string;
-  bad: Record<'malformed' | 'signature' | 'expired' | 'kind' | 'gone' | 'body', string>;
+  bad: Record<'malformed' | 'signature' | 'expired' | 'revoked' | 'kind' | 'gone' | 'body', string>;
 }
 
 const EN: Words = {
@@ -60,6 +60,7 @@ const EN: Words = {
     malformed: 'This link is incomplete or damaged. Please use the link from your message exactly as it was sent.',
     signature: 'This link is not valid. Please use the link from your message exactly as it was sent.',
     expired: 'This link has expired. Please use the link in a more recent message.',
+    revoked: 'This link has been withdrawn. Please use the link in a more recent message.',
     kind: 'This link is meant for another page.',
     gone: 'This link no longer points to anyone.',
     body: 'The form could not be read. Please try again.',
@@ -90,6 +91,7 @@ const ZH: Words = {
     malformed: '此链接不完整或已损坏，请使用消息中原样提供的链接。',
     signature: '此链接无效，请使用消息中原样提供的链接。',
     expired: '此链接已过期，请使用较新消息中的链接。',
+    revoked: '此链接已被撤销，请使用较新消息中的链接。',
     kind: '此链接用于其他页面。',
     gone: '此链接已不再指向任何人。',
     body: '无法读取表单，请重试。',
@@ -192,6 +194,9 @@ export function grantedInForm(body: string): Set<ConsentPurpose> | null {
   return new Set(form.getAll('purpose').filter((p): p is ConsentPurpose => (CONSENT_PURPOSES as readonly string[]).includes(p)));
 }
 
+/** Who the audit log names for a change made on these pages: the person holding the signed link, not a user of ours. */
+const LINK_ACTOR = 'subject:link';
+
 export interface PreferencePagesDeps {
   database: Database;
   keyring: Keyring;
@@ -233,6 +238,10 @@ export const preferencePages: FastifyPluginAsync<PreferencePagesDeps> = async (a
       await send(reply, 400, badLinkPage(localeOf(request), check.reason));
       return null;
     }
+    if (await isLinkRevoked(database.db, check.claims)) {
+      await send(reply, 400, badLinkPage(localeOf(request), 'revoked'));
+      return null;
+    }
     const profileId = await liveProfileId(database.db, check.claims.workspaceId, check.claims.profileId);
     if (!profileId) {
       await send(reply, 404, badLinkPage(localeOf(request), 'gone'));
@@ -259,7 +268,12 @@ export const preferencePages: FastifyPluginAsync<PreferencePagesDeps> = async (a
     // Mail providers may post a one-click request more than once; the ledger needs the first.
     if (current?.granted !== false) {
       const details = { oneClick: /List-Unsubscribe=One-Click/i.test(String(request.body ?? '')) };
-      await applyConsents(database, link.claims.workspaceId, [{ profileId: link.profileId, purpose, granted: false, legalBasis: 'consent', source: 'unsubscribe_link', textVersion: `${PAGE_TEXT_VERSION}/${locale}`, at: new Date(), details }], 'event');
+      await applyConsents(database, link.claims.workspaceId, [{ profileId: link.profileId, purpose, granted: false, legalBasis: 'consent', source: 'unsubscribe_link', textVersion: `${PAGE_TEXT_VERSION}/${locale}`, at: new Date(), details }], 'event', new Date(), {
+        actor: LINK_ACTOR,
+        action: 'consent.unsubscribe',
+        profileId: link.profileId,
+        details: { purpose, ...details },
+      });
     }
     return send(reply, 200, unsubscribePage(locale, (request.params as { token: string }).token, purpose, true));
   });
@@ -298,7 +312,14 @@ export const preferencePages: FastifyPluginAsync<PreferencePagesDeps> = async (a
       textVersion: `${PAGE_TEXT_VERSION}/${locale}`,
       at: now,
     }));
-    if (changes.length > 0) await applyConsents(database, link.claims.workspaceId, changes, 'event', now);
+    if (changes.length > 0) {
+      await applyConsents(database, link.claims.workspaceId, changes, 'event', now, {
+        actor: LINK_ACTOR,
+        action: 'consent.preferences',
+        profileId: link.profileId,
+        details: { granted: changes.filter((c) => c.granted).map((c) => c.purpose), withdrawn: changes.filter((c) => !c.granted).map((c) => c.purpose) },
+      });
+    }
     return renderPreferences(request, reply, link, true);
   });
 };

@@ -4,6 +4,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { standardizeIdentity, type IdentityType } from '../identity/identifiers.js';
 import { identityIndex } from '../identity/graph-store.js';
 import type { Keyring } from '../privacy/crypto.js';
+import { maskEvent, maskLineageEntry, maskProfile } from '../privacy/mask.js';
 import { decodeCursor, type ProfileStore } from '../profiles/store.js';
 import { cleanContext } from '../clean/settings.js';
 import type { CleaningSettingsStore } from '../collect/cleaning-settings.js';
@@ -60,6 +61,7 @@ const TimelineEvent = Type.Object({
 const EventPage = Type.Object({ total: Type.Integer(), events: Type.Array(TimelineEvent), nextCursor: Type.Union([Type.String(), Type.Null()]) });
 const ProfileWithEvents = Type.Intersect([Type.Ref(Profile), Type.Object({ recentEvents: Type.Array(TimelineEvent) })]);
 const errors = { '4xx': { $ref: 'Error#' } };
+const MASKED = "Fields of a class the caller's role does not see in the clear are masked (138****8000, z***@qq.com, 张*); behavioral fields never are.";
 const security = [{ bearer: [] }];
 
 export interface ProfilesRoutesDeps {
@@ -102,6 +104,7 @@ export const profilesRoutes: FastifyPluginAsync<ProfilesRoutesDeps> = async (app
     schema: {
       tags: ['profiles'],
       summary: 'Look a profile up by one exact identifier',
+      description: MASKED,
       security,
       querystring: Type.Object({
         email: Type.Optional(Type.String({ minLength: 1 })),
@@ -122,7 +125,7 @@ export const profilesRoutes: FastifyPluginAsync<ProfilesRoutesDeps> = async (app
     if (value === null) throw new ApiError('CUSTODIAN_INVALID_FIELD', `${param} is not a valid ${param}: it cannot be anyone's identifier`, param);
     const profile = await store.findByIdentityIndex(request.caller.workspaceId, identityIndex(keyring, request.caller.workspaceId, { type, value }));
     if (profile) await auditCall(database.db, request.caller, { action: 'profile.read', profileId: profile.id, details: { part: 'lookup', by: param } });
-    return { profiles: profile ? [profile] : [] };
+    return { profiles: profile ? [maskProfile(profile, request.caller.role)] : [] };
   });
 
   app.get('/api/profiles/export', {
@@ -130,16 +133,18 @@ export const profilesRoutes: FastifyPluginAsync<ProfilesRoutesDeps> = async (app
     schema: {
       tags: ['profiles'],
       summary: 'Every unified profile, one JSON object per line',
+      description: MASKED,
       security,
       querystring: Type.Object({ format: Type.Optional(Type.Literal('ndjson')) }),
       produces: ['application/x-ndjson'],
     },
   }, async (request, reply) => {
     const workspaceId = request.caller.workspaceId;
+    const role = request.caller.role;
     // Recorded before the first line leaves: a stream cannot fail once it has begun.
     await auditCall(database.db, request.caller, { action: 'profiles.export', details: { format: 'ndjson' } });
     async function* lines() {
-      for await (const profile of store.all(workspaceId)) yield JSON.stringify(profile) + '\n';
+      for await (const profile of store.all(workspaceId)) yield JSON.stringify(maskProfile(profile, role)) + '\n';
     }
     reply.type('application/x-ndjson; charset=utf-8');
     return reply.send(Readable.from(lines()));
@@ -150,7 +155,7 @@ export const profilesRoutes: FastifyPluginAsync<ProfilesRoutesDeps> = async (app
     schema: {
       tags: ['profiles'],
       summary: 'One profile: traits, identities and recent events',
-      description: 'A merged-away id answers with the profile it was merged into.',
+      description: `A merged-away id answers with the profile it was merged into. ${MASKED}`,
       security,
       params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
       response: { 200: ProfileWithEvents, ...errors },
@@ -161,7 +166,7 @@ export const profilesRoutes: FastifyPluginAsync<ProfilesRoutesDeps> = async (app
     if (!profile) throw new ApiError('CUSTODIAN_NOT_FOUND', `no profile ${id}`, 'id');
     const page = await store.events(request.caller.workspaceId, profile.id, 20, null);
     await auditCall(database.db, request.caller, { action: 'profile.read', profileId: profile.id, details: profile.id === id ? { part: 'profile' } : { part: 'profile', requested: id } });
-    return { ...profile, recentEvents: page.events };
+    return { ...maskProfile(profile, request.caller.role), recentEvents: page.events.map((e) => maskEvent(e, request.caller.role)) };
   });
 
   app.get('/api/profiles/:id/events', {
@@ -169,6 +174,7 @@ export const profilesRoutes: FastifyPluginAsync<ProfilesRoutesDeps> = async (app
     schema: {
       tags: ['profiles'],
       summary: "A profile's whole timeline, newest first, paged",
+      description: `Properties and context are masked key by key. ${MASKED}`,
       security,
       params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
       querystring: Type.Object({
@@ -185,7 +191,7 @@ export const profilesRoutes: FastifyPluginAsync<ProfilesRoutesDeps> = async (app
     if (!profile) throw new ApiError('CUSTODIAN_NOT_FOUND', `no profile ${id}`, 'id');
     const page = await store.events(request.caller.workspaceId, profile.id, limit, cursor ?? null);
     await auditCall(database.db, request.caller, { action: 'profile.read', profileId: profile.id, details: { part: 'events' } });
-    return page;
+    return { ...page, events: page.events.map((e) => maskEvent(e, request.caller.role)) };
   });
 
   app.get('/api/profiles/:id/lineage', {
@@ -193,7 +199,7 @@ export const profilesRoutes: FastifyPluginAsync<ProfilesRoutesDeps> = async (app
     schema: {
       tags: ['profiles'],
       summary: "A profile's field history: what cleaning changed, refused, flagged or filled in, newest first",
-      description: 'Each entry keeps the value as it was sent and the rules that changed it, so any standardized value can be traced back to its message.',
+      description: `Each entry keeps the value as it was sent and the rules that changed it, so any standardized value can be traced back to its message. ${MASKED}`,
       security,
       params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
       querystring: Type.Object({
@@ -209,6 +215,6 @@ export const profilesRoutes: FastifyPluginAsync<ProfilesRoutesDeps> = async (app
     if (!profile) throw new ApiError('CUSTODIAN_NOT_FOUND', `no profile ${id}`, 'id');
     const entries = await store.lineage(request.caller.workspaceId, profile.id, field, limit);
     await auditCall(database.db, request.caller, { action: 'profile.read', profileId: profile.id, details: { part: 'lineage', ...(field !== undefined ? { field } : {}) } });
-    return { entries };
+    return { entries: entries.map((e) => maskLineageEntry(e, request.caller.role)) };
   });
 };

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { isCountryCode } from '../clean/country.js';
 import { cleanTraits, STANDARD_FIELDS } from '../clean/traits.js';
 import { sourceNameProblem } from '../collect/sources.js';
+import { maskFieldFor, viewerSees, type Viewer } from '../privacy/mask.js';
 import { auditQuality } from '../quality/audit.js';
 import type { QualityReporter } from '../quality/report.js';
 import type { CleaningSettingsStore } from '../collect/cleaning-settings.js';
@@ -91,6 +92,25 @@ function withCheckedCountries<T extends { countries?: string[] }>(policy: T): T 
   return { ...policy, countries: upper };
 }
 
+/**
+ * Issue examples as this viewer may see them. The reporter masks identifiers
+ * for everyone (a data steward needs the shape of a bad phone, not the phone);
+ * quasi values, such as a city cleaning did not know, are masked here for roles
+ * without them. Identifiers count as seen so they are not masked twice.
+ */
+function examplesFor<T extends { field: string; examples: Array<{ value: unknown; suggestion?: unknown }> }>(issue: T, viewer: Viewer): T {
+  if (viewerSees(viewer, 'quasi')) return issue;
+  const quasiOnly: Viewer = { unmasked: ['identifier'] };
+  return {
+    ...issue,
+    examples: issue.examples.map((e) => ({
+      ...e,
+      value: maskFieldFor(issue.field, e.value, quasiOnly),
+      ...(e.suggestion !== undefined ? { suggestion: maskFieldFor(issue.field, e.suggestion, quasiOnly) } : {}),
+    })),
+  };
+}
+
 export const qualityRoutes: FastifyPluginAsync<QualityRoutesDeps> = async (app, { auth, database, reporter, settings }) => {
 
   app.get('/api/quality', {
@@ -118,7 +138,9 @@ export const qualityRoutes: FastifyPluginAsync<QualityRoutesDeps> = async (app, 
       }),
       response: { 200: Type.Object({ issues: Type.Array(Issue) }), ...errors },
     },
-  }, async (request) => ({ issues: await reporter.issues(request.caller.workspaceId, request.query as { field?: string; source?: string; type?: string; limit: number }) }));
+  }, async (request) => ({
+    issues: (await reporter.issues(request.caller.workspaceId, request.query as { field?: string; source?: string; type?: string; limit: number })).map((issue) => examplesFor(issue, request.caller.role)),
+  }));
 
   app.get('/api/quality/alerts', {
     config: { access: 'analytics.read' },

@@ -63,7 +63,7 @@ export async function registerRateLimits(app: FastifyInstance, settings: RateLim
     reply.header('x-ratelimit-remaining', limit.remaining);
     reply.header('x-ratelimit-reset', limit.ttlInSeconds);
     if (!limit.isExceeded) return;
-    // Segment's and RudderStack's SDKs retry a 429 after Retry-After, keeping the messages.
+    // Segment's SDKs wait Retry-After seconds and resend the same batch; messageId makes the resend harmless.
     const retryAfter = Math.max(1, limit.ttlInSeconds);
     reply.header('retry-after', retryAfter);
     const who = limit.key.startsWith('ip:') ? 'this address' : 'this source';

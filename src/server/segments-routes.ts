@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { maskFields, maskProfile, type Viewer } from '../privacy/mask.js';
 import type { ProfileStore, Profile } from '../profiles/store.js';
 import { describeRule } from '../segments/describe.js';
 import type { Rule } from '../segments/rule.js';
@@ -93,8 +94,8 @@ function textOf(rule: Rule, segmentNames: ReadonlyMap<string, string>) {
   return { en: describeRule(rule, 'en', { segmentNames }), 'zh-CN': describeRule(rule, 'zh-CN', { segmentNames }) };
 }
 
-function sampleOf(p: Profile) {
-  return { id: p.id, traits: p.traits, tags: p.tags, segments: p.segments, lastSeenAt: p.lastSeenAt };
+function sampleOf(p: Profile, viewer: Viewer) {
+  return { id: p.id, traits: maskFields(p.traits, viewer), tags: p.tags, segments: p.segments, lastSeenAt: p.lastSeenAt };
 }
 
 const CSV_FIELDS = ['id', 'userId', 'email', 'phone', 'name', 'city', 'country', 'gender', 'tags', 'segments', 'createdAt', 'lastSeenAt'] as const;
@@ -187,7 +188,7 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
     const sample = await profiles.many(ws, preview.sample);
     return {
       count: preview.count,
-      sample: sample.map(sampleOf),
+      sample: sample.map((p) => sampleOf(p, request.caller.role)),
       text: textOf(rule, names),
       ms: preview.ms,
     };
@@ -254,7 +255,9 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
     schema: {
       tags: ['segments'],
       summary: 'Every member, streamed: one unified profile per line (ndjson) or a CSV with chosen fields',
-      description: 'CSV columns default to id, userId, email, phone, name, city, country, gender, tags, segments, createdAt, lastSeenAt; `fields` picks others (any trait or score name). Lists in a cell are joined with |.',
+      description:
+        'CSV columns default to id, userId, email, phone, name, city, country, gender, tags, segments, createdAt, lastSeenAt; `fields` picks others (any trait or score name). Lists in a cell are joined with |. ' +
+        "Fields of a class the caller's role does not see in the clear are masked (138****8000, z***@qq.com, 张*).",
       security,
       params: IdParams,
       querystring: Type.Object({
@@ -270,6 +273,7 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
     const segment = await segments.get(ws, id);
     if (!segment) throw new ApiError('CUSTODIAN_NOT_FOUND', `no segment ${id}`, 'id');
     const columns = fields ? fields.split(',').map((f) => f.trim()).filter((f) => f !== '') : [...CSV_FIELDS];
+    const role = request.caller.role;
     // Recorded before the first line leaves: a stream cannot fail once it has begun.
     await auditCall(database.db, request.caller, { action: 'segment.export', target: id, details: format === 'csv' ? { format, fields: columns } : { format } });
     async function* lines(): AsyncGenerator<string> {
@@ -278,7 +282,11 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
       for (;;) {
         const ids = await segments.members(ws, id, after, 500);
         if (ids.length === 0) return;
-        for (const p of await profiles.many(ws, ids)) yield format === 'csv' ? `${csvRow(p, columns)}\r\n` : `${JSON.stringify(p)}\n`;
+        for (const p of await profiles.many(ws, ids)) {
+          // Masked before a CSV cell is picked, so every column, chosen or default, follows the role.
+          const shown = maskProfile(p, role);
+          yield format === 'csv' ? `${csvRow(shown, columns)}\r\n` : `${JSON.stringify(shown)}\n`;
+        }
         after = ids[ids.length - 1]!;
         if (ids.length < 500) return;
       }
@@ -376,7 +384,7 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
   const Bulk = Type.Object({ changed: Type.Integer(), unknown: Type.Array(Type.String(), { description: 'ids that name no profile: nothing was done with them' }) });
 
   app.post('/api/tags/:id/profiles', {
-    config: { access: 'profiles.write' },
+    config: { access: 'segments.write' },
     schema: {
       tags: ['tags'],
       summary: 'Put a manual tag on profiles: by id or every member of a segment; merged-away ids count as the profile they became',
@@ -392,7 +400,7 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
   });
 
   app.post('/api/tags/:id/profiles/remove', {
-    config: { access: 'profiles.write' },
+    config: { access: 'segments.write' },
     schema: { tags: ['tags'], summary: 'Take a manual tag off profiles (by id or a segment)', security, params: IdParams, body: Targets, response: { 200: Bulk, ...errors } },
   }, async (request) => {
     const { id } = request.params as { id: string };
@@ -401,7 +409,7 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
   });
 
   app.post('/api/tags/:id/profiles/csv', {
-    config: { access: 'profiles.write' },
+    config: { access: 'segments.write' },
     schema: {
       tags: ['tags'],
       summary: 'Put a manual tag on the profiles listed in a CSV (text/csv body; the first column holds profile ids, a header row is skipped)',

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Schema } from './schema.js';
 
 /**
@@ -16,4 +16,15 @@ export async function liveProfileId(db: Kysely<Schema>, workspaceId: string, pro
     id = row.merged_into;
   }
   return null;
+}
+
+/** A live profile's id and the ids of every profile merged into it, through any chain of merges: one person. */
+export async function mergedProfileIds(db: Kysely<Schema>, workspaceId: string, live: string): Promise<string[]> {
+  const { rows } = await sql<{ id: string }>`
+    with recursive person(id) as (
+      select ${live}::uuid
+      union
+      select p.id from profiles p join person on p.merged_into = person.id where p.workspace_id = ${workspaceId})
+    select id::text as id from person`.execute(db);
+  return rows.map((r) => r.id);
 }

@@ -13,6 +13,8 @@ import { consent } from './migrations/0010-consent.js';
 import { governance } from './migrations/0011-governance.js';
 import { dsar } from './migrations/0012-dsar.js';
 import { access } from './migrations/0013-access.js';
+import { dataKeys } from './migrations/0014-data-keys.js';
+import { privacyGaps } from './migrations/0015-privacy-gaps.js';
 
 /**
  * Migrations live in code so the built binary carries them; each is a list of
@@ -35,6 +37,8 @@ const ordered: ReadonlyArray<[name: string, statements: readonly string[]]> = [
   ['0011_governance', governance],
   ['0012_dsar', dsar],
   ['0013_access', access],
+  ['0014_data_keys', dataKeys],
+  ['0015_privacy_gaps', privacyGaps],
 ];
 
 function fromStatements(statements: readonly string[]): Migration {

@@ -568,6 +568,8 @@ export interface DsarRequestTable {
   result: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
   error: string | null;
   created_by: string | null;
+  /** done, and its audit entry not yet appended (privacy/dsar.ts appendPendingAudits) */
+  audit_pending: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 /** An erased person's identifier, as its blind index: messages naming it are dropped at ingest. */
@@ -588,6 +590,33 @@ export interface RestrictedProfileTable {
   profile_id: string;
   request_id: string;
   created_at: Timestamp;
+}
+
+/** A data key, wrapped by the master key or a KMS (privacy/data-keys.ts). */
+export interface DataKeyTable {
+  /** in the header of every ciphertext it seals; 0 is the pre-envelope key of version-1 ciphertexts */
+  key_id: number;
+  /** null: the database's own (the blind-index key, and the data key of workspaces without one yet) */
+  workspace_id: string | null;
+  purpose: 'data' | 'index';
+  /** null once destroyed */
+  wrapped: Uint8Array | null;
+  /** the KeyProvider keyId that wrapped it */
+  wrapped_by: string;
+  created_at: DefaultedTimestamp;
+  /** from when it seals its workspace's new data */
+  active_from: Timestamp;
+  /** from when a successor seals instead; its rows are re-encrypted in the background */
+  retired_at: Timestamp | null;
+  destroyed_at: Timestamp | null;
+}
+
+/** How often a profile's consent links were revoked: a link signed at an older generation no longer works. */
+export interface ConsentLinkGenerationTable {
+  workspace_id: string;
+  profile_id: string;
+  generation: number;
+  revoked_at: Timestamp;
 }
 
 export interface Schema {
@@ -636,4 +665,6 @@ export interface Schema {
   dsar_requests: DsarRequestTable;
   suppressions: SuppressionTable;
   restricted_profiles: RestrictedProfileTable;
+  consent_link_generations: ConsentLinkGenerationTable;
+  data_keys: DataKeyTable;
 }

@@ -12,3 +12,12 @@ import type { Schema } from './schema.js';
 export async function lockWorkspaceProfiles(tx: Transaction<Schema>, workspaceId: string): Promise<void> {
   await sql`select pg_advisory_xact_lock(hashtext('custodian.identity'), hashtext(${workspaceId}))`.execute(tx);
 }
+
+/**
+ * The same lock, shared: for writes that only have to know which profiles an
+ * erasure removed (an analytics result naming people). They wait for an
+ * erasure in progress and it waits for them, but they do not wait for each other.
+ */
+export async function shareWorkspaceProfiles(tx: Transaction<Schema>, workspaceId: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock_shared(hashtext('custodian.identity'), hashtext(${workspaceId}))`.execute(tx);
+}

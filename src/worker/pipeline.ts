@@ -63,7 +63,7 @@ function eventRow(workspaceId: string, keyring: Keyring, e: IncomingMessage & { 
     timestamp: m.timestamp,
     received_at: m.receivedAt,
     properties: JSON.stringify(plain),
-    secret: keyring.encryptJson(sealed),
+    secret: keyring.encryptJson(workspaceId, sealed),
   };
 }
 
@@ -174,8 +174,21 @@ async function loadCleanContexts(tx: Transaction<Schema>, pending: ReadonlyArray
  */
 export async function deadLetterOldest(deps: PipelineDeps, reason: string): Promise<string | null> {
   return deps.database.db.transaction().execute(async (tx) => {
-    const oldest = await tx.selectFrom('event_log').select(['workspace_id', 'seq', 'message_id']).where('processed_at', 'is', null).orderBy('seq').limit(1).forUpdate().skipLocked().executeTakeFirst();
+    const oldest = await tx
+      .selectFrom('event_log')
+      .select(['workspace_id', 'seq', 'message_id', 'source_id', 'payload'])
+      .where('processed_at', 'is', null)
+      .orderBy('seq')
+      .limit(1)
+      .forUpdate()
+      .skipLocked()
+      .executeTakeFirst();
     if (!oldest) return null;
+    // An erasure leaves the messages a batch holds locked to that batch, which drops them as suppressed; one that
+    // fails until it lands here would instead be kept aside with the erased person's identifiers. Checked under the
+    // profile lock, so an erasure running now has committed its suppressions first.
+    await lockWorkspaceProfiles(tx, oldest.workspace_id);
+    if (await droppedAsSuppressed(tx, deps, oldest)) return null;
     await tx
       .updateTable('event_log')
       .set({ processed_at: new Date(), error: reason.slice(0, 2000) })
@@ -184,4 +197,22 @@ export async function deadLetterOldest(deps: PipelineDeps, reason: string): Prom
       .execute();
     return oldest.message_id;
   });
+}
+
+/** Drop a logged message (delete its row) if it names a suppressed identifier, as sent or as cleaning leaves it. */
+async function droppedAsSuppressed(tx: Transaction<Schema>, deps: PipelineDeps, row: { workspace_id: string; source_id: string; payload: Uint8Array }): Promise<boolean> {
+  let message: TrackingMessage;
+  try {
+    message = deps.keyring.decryptJson<TrackingMessage>(row.payload);
+  } catch {
+    return false;
+  }
+  const variants: IncomingMessage[] = [{ message, sourceId: row.source_id }];
+  try {
+    variants.push({ message: cleanMessage(message, await cleanContextFor(tx, row.workspace_id, row.source_id, new Date())).message, sourceId: row.source_id });
+  } catch {
+    // Cleaning may be what fails on it: the identifiers as sent must do.
+  }
+  const kept = await dropSuppressed(tx, deps.keyring, deps.junk, row.workspace_id, variants);
+  return kept.length < variants.length;
 }

@@ -60,7 +60,8 @@ export function startWorker(deps: PipelineDeps, options: WorkerOptions = {}): Wo
         if (failures > DEAD_LETTER_AFTER) {
           try {
             const messageId = await deadLetterOldest(deps, error instanceof Error ? error.message : String(error));
-            options.onDeadLetter?.(messageId);
+            // null: nothing was set aside (the log was empty, or the message named an erased person and was dropped).
+            if (messageId !== null) options.onDeadLetter?.(messageId);
             failures = 0;
           } catch (deadLetterError) {
             // The database itself is failing: nothing to set aside, keep backing off.

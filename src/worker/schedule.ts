@@ -10,6 +10,8 @@ import { FEEDBACK_EVENTS } from '../analytics/queries.js';
 import { runRecommender } from '../analytics/recommender-run.js';
 import { lastFullMonth, storedMonthlyReport, storeMonthlyReport } from '../analytics/report-data.js';
 import { appendAudit } from '../privacy/audit-log.js';
+import { reencryptRetired } from '../privacy/reencrypt.js';
+import { appendPendingAudits } from '../privacy/dsar.js';
 import { applyRetention } from '../privacy/retention.js';
 import { createQualityReporter } from '../quality/report.js';
 import { refreshWorkspace } from '../segments/membership.js';
@@ -21,20 +23,22 @@ export interface ScheduledJob {
   everyMs: number;
   /** the first run, after start */
   firstAfterMs: number;
-  run(): Promise<unknown>;
+  /** `signal` aborts when the schedule stops: a long job ends its current step rather than holding up shutdown */
+  run(signal: AbortSignal): Promise<unknown>;
 }
 
 /** Run jobs on fixed intervals, one run of a job at a time; a failure is logged and the next run goes ahead. */
 export function startSchedule(jobs: readonly ScheduledJob[], logger: WorkerLogger): { stop(): Promise<void> } {
   const timers: NodeJS.Timeout[] = [];
   const running = new Set<Promise<unknown>>();
+  const stopping = new AbortController();
   let stopped = false;
   for (const job of jobs) {
     let busy = false;
     const tick = () => {
       if (stopped || busy) return;
       busy = true;
-      const run = job.run().catch((error: unknown) => logger.error({ err: error, job: job.name }, 'scheduled job failed; it runs again at its next time'));
+      const run = job.run(stopping.signal).catch((error: unknown) => logger.error({ err: error, job: job.name }, 'scheduled job failed; it runs again at its next time'));
       running.add(run);
       void run.finally(() => {
         busy = false;
@@ -53,6 +57,7 @@ export function startSchedule(jobs: readonly ScheduledJob[], logger: WorkerLogge
   return {
     async stop() {
       stopped = true;
+      stopping.abort();
       for (const t of timers) clearTimeout(t);
       await Promise.all(running);
     },
@@ -210,6 +215,8 @@ export async function keepMonthlyReports(deps: IdentityDeps, now = new Date()): 
 
 /** The jobs a worker process runs besides the pipeline. */
 export function workerJobs(deps: IdentityDeps): ScheduledJob[] {
+  // Where re-encryption stopped (shutdown, a failure): the next run goes on from there.
+  const reencryptCursors = new Map<string, string[]>();
   return [
     // The audit looks at whole days; hourly is often enough to raise yesterday's alerts soon after midnight UTC.
     { name: 'quality-audit', everyMs: 3_600_000, firstAfterMs: 60_000, run: () => auditQuality(deps.database) },
@@ -227,5 +234,10 @@ export function workerJobs(deps: IdentityDeps): ScheduledJob[] {
     { name: 'monthly-report', everyMs: 3_600_000, firstAfterMs: 900_000, run: () => keepMonthlyReports(deps) },
     // Policies are in days: once a day removes what expired, within a day of its expiry.
     { name: 'retention', everyMs: 24 * 3_600_000, firstAfterMs: 1_200_000, run: () => enforceRetention(deps.database.db) },
+    // A data-subject request is audited just after it commits; one whose process died in between is recorded here.
+    { name: 'dsar-audit', everyMs: 60_000, firstAfterMs: 10_000, run: () => appendPendingAudits(deps.database.db) },
+    // After `custodian keys rotate`: rows under retired keys move to the new ones, and emptied keys are destroyed.
+    // A run with nothing retired is one small query; one that has work goes on until done or stopped.
+    { name: 'keys-reencrypt', everyMs: 300_000, firstAfterMs: 60_000, run: (signal) => reencryptRetired(deps.database, deps.keyring, { signal, cursors: reencryptCursors }) },
   ];
 }

@@ -1,7 +1,8 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createJunkIdFilter } from '../../src/clean/junk-ids.js';
-import { createKeyring, type Keyring } from '../../src/privacy/crypto.js';
-import { buildApp } from '../../src/server/app.js';
+import { openKeyring, type EnvelopeKeyring } from '../../src/privacy/data-keys.js';
+import { localKeyProvider } from '../../src/privacy/key-provider.js';
+import { buildApp, type AppOptions } from '../../src/server/app.js';
 import { bootstrap } from '../../src/server/bootstrap.js';
 import type { Database } from '../../src/storage/database.js';
 import { processBatch } from '../../src/worker/pipeline.js';
@@ -14,7 +15,8 @@ export const TEST_MASTER_KEY = Buffer.alloc(32, 7);
 export interface TestApp {
   app: FastifyInstance;
   database: Database;
-  keyring: Keyring;
+  /** the database's own keyring (data_keys), as the CLI opens it */
+  keyring: EnvelopeKeyring;
   /** run the pipeline until the event log is empty */
   drain(): Promise<number>;
   /** inject with the write key (Basic auth) */
@@ -24,12 +26,13 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(backend: Backend, options: { blocklist?: string[] } = {}): Promise<TestApp> {
+export async function startTestApp(backend: Backend, options: { blocklist?: string[]; app?: Pick<AppOptions, 'rateLimit' | 'tls'> } = {}): Promise<TestApp> {
   const database = await backend.open();
-  const keyring = createKeyring(TEST_MASTER_KEY);
   const junk = createJunkIdFilter(options.blocklist ?? []);
   await bootstrap(database, { writeKey: WRITE_KEY, adminToken: ADMIN_TOKEN, dataDir: null });
-  const app = await buildApp({ database, keyring, junk });
+  // Keys made after bootstrap, so the default workspace has its own; active at once on both backends.
+  const keyring = await openKeyring(database, localKeyProvider(TEST_MASTER_KEY, 'TEST_MASTER_KEY'), { activateAfterMs: 0 });
+  const app = await buildApp({ database, keyring, junk, ...options.app });
   const basic = 'Basic ' + Buffer.from(`${WRITE_KEY}:`).toString('base64');
   return {
     app,
@@ -44,6 +47,7 @@ export async function startTestApp(backend: Backend, options: { blocklist?: stri
     get: (path) => app.inject({ method: 'GET', url: path, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }),
     async close() {
       await app.close();
+      await keyring.close();
       await database.close();
     },
   };

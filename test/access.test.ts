@@ -85,6 +85,12 @@ describe.each(backends)('access control on $name', (backend) => {
     expect(entries.some((e) => e.actor === `user:${(created.json() as { id: string }).id}`)).toBe(true);
   });
 
+  it('refuses sign-in and sign-out posted from another site', async () => {
+    const forged = await t.app.inject({ method: 'POST', url: '/api/auth/login', remoteAddress: '10.9.9.9', headers: { 'content-type': 'text/plain', origin: 'https://evil.example' }, payload: JSON.stringify({ email: 'ana@example.com', password: PASSWORD }) });
+    expect(forged.statusCode).toBe(403);
+    expect(forged.headers['set-cookie']).toBeUndefined();
+  });
+
   it('answers an unknown e-mail like a wrong password, refuses weak passwords, and locks after 5 failures', async () => {
     const unknown = await signIn('nobody@example.com', 'whatever whatever');
     const wrong = await signIn('ana@example.com', 'not the password');
@@ -109,6 +115,15 @@ describe.each(backends)('access control on $name', (backend) => {
     expect(failures.filter((e) => e.actor === `user:${bob.id}`)).toHaveLength(5);
 
     expect((await admin('PATCH', `/api/users/${bob.id}`, { unlock: true })).statusCode).toBe(200);
+
+    // Guesses sent all at once are counted one by one: the fifth locks the rest out unchecked.
+    await admin('POST', '/api/users', { email: 'dan@example.com', role: 'support', password: PASSWORD });
+    const burst = await Promise.all(Array.from({ length: 20 }, (_, i) => signIn('dan@example.com', `parallel guess ${i}`)));
+    const codes = burst.map((b) => b.answer.statusCode).sort();
+    expect(codes.filter((c) => c === 401)).toHaveLength(5);
+    expect(codes.filter((c) => c === 429)).toHaveLength(15);
+    const dan = await t.database.db.selectFrom('users').select('failed_logins').where('email', '=', 'dan@example.com').executeTakeFirstOrThrow();
+    expect(dan.failed_logins).toBe(5);
     expect((await signIn('bob@example.com')).answer.statusCode).toBe(200);
   });
 
@@ -165,6 +180,17 @@ describe.each(backends)('access control on $name', (backend) => {
     const listed = (await admin('GET', '/api/tokens')).json() as { tokens: Array<{ id: string; role: string }> };
     expect(listed.tokens.find((x) => x.id === shortLived.token.id)?.role).toBe('auditor');
     expect(JSON.stringify(listed)).not.toContain(shortLived.secret);
+
+    // A disabled user's tokens go with them.
+    await admin('POST', '/api/users', { email: 'frank@example.com', role: 'admin', password: PASSWORD });
+    const { cookie: frank } = await signIn('frank@example.com');
+    const minted = await call('POST', '/api/tokens', { cookie: frank! }, { name: "frank's", role: 'analyst' });
+    expect(minted.statusCode, minted.body).toBe(201);
+    const frankToken = (minted.json() as { secret: string }).secret;
+    expect((await call('GET', '/api/segments', { token: frankToken })).statusCode).toBe(200);
+    const frankId = ((await admin('GET', '/api/users')).json() as { users: Array<{ id: string; email: string }> }).users.find((u) => u.email === 'frank@example.com')!.id;
+    expect((await admin('PATCH', `/api/users/${frankId}`, { status: 'disabled' })).statusCode).toBe(200);
+    expect((await call('GET', '/api/segments', { token: frankToken })).statusCode).toBe(401);
 
     const writeKeyOnApi = await t.app.inject({ method: 'GET', url: '/api/segments', headers: { authorization: `Basic ${Buffer.from('wk_test_write_key:').toString('base64')}` } });
     expect(writeKeyOnApi.statusCode).toBe(401);
@@ -223,6 +249,10 @@ describe.each(backends)('access control on $name', (backend) => {
     expect((await call('GET', `/api/profiles/${outside}/events`, { token: east.secret })).statusCode).toBe(404);
     expect((await call('POST', `/api/profiles/${outside}/consents`, { token: east.secret }, { purpose: 'email_marketing', granted: false, legalBasis: 'consent' })).statusCode).toBe(404);
     expect((await call('POST', '/api/profiles/merge', { token: east.secret }, { into: inside, from: [outside] })).statusCode).toBe(404);
+    // Routes that are not about one profile are closed to a scoped role, whatever its permissions.
+    const review = await call('POST', '/api/identity/reviews/1/approve', { token: east.secret });
+    expect(review.statusCode).toBe(403);
+    expect(review.json().message).toContain('limited to some profiles');
     const lookup = await call('GET', '/api/profiles?userId=north-1', { token: east.secret });
     expect(lookup.statusCode).toBe(200);
     expect(lookup.json().profiles).toEqual([]);
@@ -240,5 +270,24 @@ describe('route access declarations', () => {
     open.get('/health', async () => ({ ok: true }));
     await expect(open.ready()).resolves.toBeDefined();
     await open.close();
+  });
+});
+
+describe('behind a reverse proxy (CUSTODIAN_TRUST_PROXY)', () => {
+  it('reads the client address and https from the trusted proxy, for sign-in limits and Secure cookies', async () => {
+    const t = await startTestApp(backends[0]!, { app: { trustProxy: 1 } });
+    try {
+      await t.app.inject({ method: 'POST', url: '/api/users', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, payload: JSON.stringify({ email: 'px@example.com', role: 'analyst', password: PASSWORD }) });
+      const signIn = (client: string, password: string) =>
+        t.app.inject({ method: 'POST', url: '/api/auth/login', headers: { 'content-type': 'application/json', 'x-forwarded-for': client, 'x-forwarded-proto': 'https' }, payload: JSON.stringify({ email: `nobody@example.com`, password }) });
+      // One client uses up its budget; another behind the same proxy still signs in.
+      for (let i = 0; i < 10; i += 1) expect((await signIn('203.0.113.1', `wrong ${i}`)).statusCode).toBe(401);
+      expect((await signIn('203.0.113.1', 'wrong again')).statusCode).toBe(429);
+      const other = await t.app.inject({ method: 'POST', url: '/api/auth/login', headers: { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.2', 'x-forwarded-proto': 'https' }, payload: JSON.stringify({ email: 'px@example.com', password: PASSWORD }) });
+      expect(other.statusCode).toBe(200);
+      expect(String([other.headers['set-cookie']].flat()[0])).toMatch(/;\s*Secure/i);
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -541,7 +541,6 @@ describe.each(backends)('workspace isolation ($name)', (backend) => {
         }
         const res = await t.app.inject({ method: method as 'GET', url: c.url, headers, ...(payload !== undefined ? { payload } : {}) });
         const label = `${method} ${c.url}${payload ? ` ${payload.slice(0, 120)}` : ''} → ${res.statusCode}`;
-        if (process.env.ISOLATION_DEBUG) console.log(label, res.body.slice(0, 160));
         if (c.expect && !c.expect.includes(res.statusCode)) problems.push(`${label}: expected ${c.expect.join(' or ')}: ${res.body.slice(0, 300)}`);
         if (res.statusCode >= 500) problems.push(`${label}: ${res.body.slice(0, 300)}`);
         // What B sent may come back to it; anything else of A's may not.

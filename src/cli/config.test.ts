@@ -15,3 +15,14 @@ describe('scheduled backups in the configuration', () => {
     expect(() => loadConfig({}, { CUSTODIAN_BACKUP_DIR: '/tmp/b', CUSTODIAN_BACKUP_EVERY_HOURS: 'daily' })).toThrow(/CUSTODIAN_BACKUP_EVERY_HOURS/);
   });
 });
+
+describe('trusted proxies in the configuration', () => {
+  it('takes addresses, ranges or a hop count, and refuses anything else by name', () => {
+    expect(loadConfig({}, {}).trustProxy).toBeUndefined();
+    expect(loadConfig({}, { CUSTODIAN_TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({}, { CUSTODIAN_TRUST_PROXY: '10.0.0.5, 10.1.0.0/16,::1' }).trustProxy).toEqual(['10.0.0.5', '10.1.0.0/16', '::1']);
+    expect(() => loadConfig({}, { CUSTODIAN_TRUST_PROXY: 'true' })).toThrow(ConfigError);
+    expect(() => loadConfig({}, { CUSTODIAN_TRUST_PROXY: 'proxy.internal' })).toThrow(/CUSTODIAN_TRUST_PROXY: "proxy.internal" is not an IP address/);
+    expect(() => loadConfig({}, { CUSTODIAN_TRUST_PROXY: '0' })).toThrow(/1 to 10/);
+  });
+});

@@ -29,6 +29,8 @@ export interface Config {
   tls?: TlsConfig;
   /** CUSTODIAN_RATE_LIMIT: /v1 requests per second per source; 0: no limit */
   rateLimit: number;
+  /** CUSTODIAN_TRUST_PROXY: the reverse proxies whose X-Forwarded-For/-Proto to believe; absent: none */
+  trustProxy?: number | string[];
 }
 
 /** A certificate chain and its private key, read and checked at start-up. */
@@ -97,6 +99,8 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv): Config {
   if (consume) config.consume = consume;
   const tls = tlsConfig(flags, env);
   if (tls) config.tls = tls;
+  const trustProxy = trustProxyConfig(env.CUSTODIAN_TRUST_PROXY);
+  if (trustProxy !== null) config.trustProxy = trustProxy;
   if (env.CUSTODIAN_BACKUP_DIR) {
     const everyHours = Number(env.CUSTODIAN_BACKUP_EVERY_HOURS ?? 24);
     const keep = Number(env.CUSTODIAN_BACKUP_KEEP ?? 7);
@@ -151,6 +155,25 @@ function rateLimitConfig(text: string | undefined): number {
     throw new ConfigError(`CUSTODIAN_RATE_LIMIT: give a whole number of requests per second per source, or 0 for no limit (got ${JSON.stringify(text)})`);
   }
   return perSecond;
+}
+
+/**
+ * Behind a reverse proxy every request comes from the proxy: client addresses
+ * (rate limits, the audit log) and https (Secure cookies) must be read from its
+ * headers, but only from proxies named here, or any client could claim any address.
+ */
+function trustProxyConfig(text: string | undefined): number | string[] | null {
+  if (text === undefined || text.trim() === '') return null;
+  const trimmed = text.trim();
+  if (/^\d+$/.test(trimmed)) {
+    const hops = Number(trimmed);
+    if (hops < 1 || hops > 10) throw new ConfigError(`CUSTODIAN_TRUST_PROXY: a number of proxy hops is 1 to 10 (got ${trimmed})`);
+    return hops;
+  }
+  const addresses = trimmed.split(',').map((a) => a.trim()).filter(Boolean);
+  const bad = addresses.find((a) => !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(a));
+  if (bad !== undefined) throw new ConfigError(`CUSTODIAN_TRUST_PROXY: ${JSON.stringify(bad)} is not an IP address or CIDR range; give the proxies' addresses (10.0.0.5,10.1.0.0/16) or a number of hops`);
+  return addresses;
 }
 
 const CERT_NAME = '--tls-cert/CUSTODIAN_TLS_CERT';

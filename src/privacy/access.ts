@@ -118,7 +118,9 @@ function scopeIssues(scope: unknown, at: string, depth: number, issues: RoleIssu
     issues.push({ field: `${at}.trait`, message: 'a scope condition names a trait (only trait conditions can scope a role)' });
     return;
   }
-  if (classifyField(node.trait.split('.')[0]!) === 'identifier' && !/^address\./i.test(node.trait)) {
+  // Identifiers are encrypted, so a scope could not be checked against them; address.city is plain, address.street is not.
+  const parts = node.trait.split('.');
+  if (classifyField(parts[parts.length - 1]!) === 'identifier' || (parts.length > 1 && classifyField(parts[0]!) === 'identifier' && !/^address$/i.test(parts[0]!))) {
     issues.push({ field: `${at}.trait`, message: `${node.trait} is an identifier, kept encrypted: scope on a plaintext trait such as region, city or store` });
     return;
   }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Schema } from '../storage/schema.js';
 import { findRole } from './roles-store.js';
 
@@ -133,7 +133,8 @@ export interface UserChange {
 
 /**
  * Change a user. A new password, a new role or disabling ends the user's
- * sessions: whoever holds one signed in under the old terms.
+ * sessions: whoever holds one signed in under the old terms. Disabling also
+ * revokes the API tokens the user issued.
  */
 export async function updateUser(db: Db, workspaceId: string, id: string, change: UserChange): Promise<{ user: User } | { problem: AccountProblem }> {
   if (change.password !== undefined) {
@@ -161,19 +162,27 @@ export async function updateUser(db: Db, workspaceId: string, id: string, change
     if (passwordHash !== undefined || change.role !== undefined || change.status === 'disabled') {
       await tx.deleteFrom('sessions').where('workspace_id', '=', workspaceId).where('user_id', '=', id).execute();
     }
+    // Tokens a disabled user issued go too: leaving must not leave a way back in.
+    if (change.status === 'disabled') await tx.deleteFrom('api_tokens').where('workspace_id', '=', workspaceId).where('created_by', '=', `user:${id}`).execute();
     return { user: toUser(row) };
   });
 }
 
+/** Delete a user, their sessions and the API tokens they issued. */
 export async function removeUser(db: Db, workspaceId: string, id: string): Promise<boolean> {
-  const gone = await db.deleteFrom('users').where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst();
-  return Number(gone.numDeletedRows) > 0;
+  return db.transaction().execute(async (tx) => {
+    await tx.deleteFrom('api_tokens').where('workspace_id', '=', workspaceId).where('created_by', '=', `user:${id}`).execute();
+    const gone = await tx.deleteFrom('users').where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst();
+    return Number(gone.numDeletedRows) > 0;
+  });
 }
 
-export type LoginOutcome =
-  | { kind: 'ok'; user: User; session: string; expiresAt: Date }
+export type PasswordCheck =
+  | { kind: 'ok'; user: User }
   | { kind: 'invalid'; userId: string | null }
   | { kind: 'locked'; userId: string; retryAfterSeconds: number };
+
+export type LoginOutcome = Exclude<PasswordCheck, { kind: 'ok' }> | { kind: 'ok'; user: User; session: string; expiresAt: Date };
 
 /** Seconds an account stays locked after `failures` consecutive failures: doubling from a minute, at most an hour. */
 export function lockSeconds(failures: number): number {
@@ -182,14 +191,16 @@ export function lockSeconds(failures: number): number {
 }
 
 /**
- * Check a password and open a session. A locked account is refused before
- * its password is checked, so guessing during the lock learns nothing; an
- * unknown e-mail and a wrong password answer alike.
+ * Check a user's password. Each attempt is claimed (counted, and the lock set
+ * from the fifth on) in one statement before the password is checked, so
+ * guesses sent all at once are counted one by one and those after the fifth
+ * are refused unchecked; a success clears the count. An unknown e-mail costs
+ * as long as a wrong password and answers alike.
  */
-export async function login(db: Db, workspaceId: string, email: string, password: string, now = new Date()): Promise<LoginOutcome> {
+export async function checkPassword(db: Db, workspaceId: string, email: string, password: string, now = new Date(), signIn = false): Promise<PasswordCheck> {
   const row = await db
     .selectFrom('users')
-    .select([...USER_COLUMNS, 'password_hash', 'failed_logins'])
+    .select([...USER_COLUMNS, 'password_hash'])
     .where('workspace_id', '=', workspaceId)
     .where('email', '=', normalizeEmail(email))
     .executeTakeFirst();
@@ -198,34 +209,49 @@ export async function login(db: Db, workspaceId: string, email: string, password
     await hasher().verify(await decoyHash, password);
     return { kind: 'invalid', userId: null };
   }
-  if (row.locked_until && row.locked_until > now) {
-    return { kind: 'locked', userId: row.id, retryAfterSeconds: Math.ceil((row.locked_until.getTime() - now.getTime()) / 1000) };
+  const failures = sql<number>`failed_logins + 1`;
+  const claimed = await db
+    .updateTable('users')
+    .set({
+      failed_logins: failures,
+      locked_until: sql<Date | null>`case when failed_logins + 1 >= ${LOCK_AFTER}
+        then ${now}::timestamptz + make_interval(secs => least(${LOCK_MAX_SECONDS}, ${LOCK_BASE_SECONDS} * power(2, failed_logins + 1 - ${LOCK_AFTER})))
+        else null end`,
+    })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', row.id)
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
+    .returning('failed_logins')
+    .executeTakeFirst();
+  if (!claimed) {
+    const lock = await db.selectFrom('users').select('locked_until').where('workspace_id', '=', workspaceId).where('id', '=', row.id).executeTakeFirst();
+    const until = lock?.locked_until?.getTime() ?? now.getTime();
+    return { kind: 'locked', userId: row.id, retryAfterSeconds: Math.max(1, Math.ceil((until - now.getTime()) / 1000)) };
   }
   const good = await hasher().verify(row.password_hash, password);
-  if (!good || row.status !== 'active') {
-    // Counted in SQL: two guesses at once must both count.
-    const updated = await db
-      .updateTable('users')
-      .set((eb) => ({ failed_logins: eb('failed_logins', '+', 1) }))
-      .where('workspace_id', '=', workspaceId)
-      .where('id', '=', row.id)
-      .returning('failed_logins')
-      .executeTakeFirstOrThrow();
-    const seconds = lockSeconds(updated.failed_logins);
-    if (seconds > 0) {
-      await db.updateTable('users').set({ locked_until: new Date(now.getTime() + seconds * 1000) }).where('workspace_id', '=', workspaceId).where('id', '=', row.id).execute();
-    }
-    return { kind: 'invalid', userId: row.id };
-  }
+  if (!good || row.status !== 'active') return { kind: 'invalid', userId: row.id };
+  await db
+    .updateTable('users')
+    .set({ failed_logins: 0, locked_until: null, ...(signIn ? { last_login_at: now } : {}) })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', row.id)
+    .execute();
+  return { kind: 'ok', user: toUser({ ...row, locked_until: null, last_login_at: signIn ? now : row.last_login_at }) };
+}
+
+/** Check a password and open a session for the dashboard. */
+export async function login(db: Db, workspaceId: string, email: string, password: string, now = new Date()): Promise<LoginOutcome> {
+  const checked = await checkPassword(db, workspaceId, email, password, now, true);
+  if (checked.kind !== 'ok') return checked;
   const session = generateSecret('cs');
   const expiresAt = new Date(now.getTime() + SESSION_HOURS * 3600_000);
+  const userId = checked.user.id;
   await db.transaction().execute(async (tx) => {
-    await tx.updateTable('users').set({ failed_logins: 0, locked_until: null, last_login_at: now }).where('workspace_id', '=', workspaceId).where('id', '=', row.id).execute();
-    await tx.insertInto('sessions').values({ token_hash: secretHash(session), workspace_id: workspaceId, user_id: row.id, expires_at: expiresAt, created_at: now, last_seen_at: now }).execute();
+    await tx.insertInto('sessions').values({ token_hash: secretHash(session), workspace_id: workspaceId, user_id: userId, expires_at: expiresAt, created_at: now, last_seen_at: now }).execute();
     // Old sessions go when their owner next signs in, so the table does not grow with every sign-in.
-    await tx.deleteFrom('sessions').where('workspace_id', '=', workspaceId).where('user_id', '=', row.id).where('expires_at', '<', now).execute();
+    await tx.deleteFrom('sessions').where('workspace_id', '=', workspaceId).where('user_id', '=', userId).where('expires_at', '<', now).execute();
   });
-  return { kind: 'ok', user: toUser({ ...row, failed_logins: 0, locked_until: null, last_login_at: now } as typeof row), session, expiresAt };
+  return { kind: 'ok', user: checked.user, session, expiresAt };
 }
 
 export interface SessionHolder {

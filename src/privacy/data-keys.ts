@@ -72,8 +72,8 @@ async function insertKey(
 
 function wrongProvider(provider: KeyProvider, wrappedBy: string): MasterKeyError {
   return new MasterKeyError(
-    `the master key from ${provider.origin} (${provider.keyId}) is not the one this database's keys are wrapped with (${wrappedBy}): ` +
-      'start with that key. After `custodian keys rotate --master FILE` it is the key in FILE; the key it replaced opens only backups made before',
+    `the master key from ${provider.origin} (${provider.keyId}) is not the one this database was set up with: its keys are wrapped with ${wrappedBy}. ` +
+      'Start with that key: after `custodian keys rotate --master FILE` it is the key in FILE, and the key it replaced opens only backups made before',
   );
 }
 
@@ -249,8 +249,12 @@ export async function openKeyring(database: Database, provider: KeyProvider, opt
   const refresh = (): Promise<void> => {
     running ??= (async () => {
       try {
-        await ensureWorkspaceKeys(db, provider, { activateAfterMs });
         const problems: string[] = [];
+        // A process left on a replaced master key makes no keys, but still loads what it can: it keeps working until restarted.
+        await ensureWorkspaceKeys(db, provider, { activateAfterMs }).catch((error: unknown) => {
+          if (!(error instanceof MasterKeyError)) throw error;
+          problems.push(error.message);
+        });
         state = await loadState(await readRows(), provider, state, problems);
         if (problems.length > 0) report(new KeyringError(problems.join('; ')));
       } finally {

@@ -64,6 +64,14 @@ describe('masking by role', () => {
     });
   });
 
+  it('masks a mainland mobile sent as a number under an unlisted key, not timestamps or amounts', () => {
+    expect(maskFields({ receiver_mobile: 13812348000, sent_at_ms: 1732500000000, amount_fen: 12345678901 }, analyst)).toEqual({
+      receiver_mobile: '138****8000',
+      sent_at_ms: 1732500000000,
+      amount_fen: 12345678901,
+    });
+  });
+
   it('masks quasi fields too, address places included, for a role that sees neither', () => {
     expect(maskFields(traits, auditor)).toEqual({
       email: 'z***@qq.com',

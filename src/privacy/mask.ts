@@ -72,6 +72,9 @@ const isAddressKey = (key: string) => fold(key).endsWith('address');
 // A behavioral value is shown as it is, but a person may have typed their phone or email into it (a comment, a note).
 function maskBehavioral(value: unknown, viewer: Viewer): unknown {
   if (typeof value === 'string') return maskFreeText(value, viewer);
+  // A mainland mobile sent as a JSON number is still a mobile number; other
+  // long integers (millisecond timestamps, amounts in cents) are left alone.
+  if (typeof value === 'number' && !viewerSees(viewer, 'identifier') && /^1[3-9]\d{9}$/.test(String(value))) return maskValue(String(value));
   if (Array.isArray(value)) return value.map((v) => maskBehavioral(v, viewer));
   if (isPlainObject(value)) return maskFields(value, viewer);
   return value;

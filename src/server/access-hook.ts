@@ -52,6 +52,11 @@ export async function assertInScope(database: Database, caller: Caller, profileI
   }
 }
 
+/** The routes that name their profiles where the scope check below (or the lookup itself) can see them. */
+function scopeCheckable(url: string): boolean {
+  return url === '/api/profiles' || url === '/api/profiles/merge' || url === '/api/profiles/:id' || url.startsWith('/api/profiles/:id/');
+}
+
 /** Authentication and authorization for every /api route, in one place. */
 export function installAccessControl(app: FastifyInstance, auth: Authenticator, database: Database): void {
   app.addHook('onRoute', (route) => {
@@ -65,13 +70,24 @@ export function installAccessControl(app: FastifyInstance, auth: Authenticator, 
   });
   app.addHook('onRequest', async (request) => {
     const access = request.routeOptions.config?.access;
-    if (!access || access === 'public') return;
+    if (!access) return;
+    // Signing in and out from another site would plant the attacker's session in a staff member's browser.
+    if (access === 'public') {
+      if (request.url.startsWith('/api/') && !SAFE_METHODS.has(request.method) && crossSite(request)) {
+        throw new ApiError('CUSTODIAN_FORBIDDEN', 'signing in or out must happen on this server’s own pages', 'origin');
+      }
+      return;
+    }
     request.caller = await auth.caller(request);
     if (request.caller.session && !SAFE_METHODS.has(request.method) && crossSite(request)) {
       throw new ApiError('CUSTODIAN_FORBIDDEN', 'a change through a signed-in session must come from this server’s own pages', 'origin');
     }
     if (access !== 'signed-in' && !can(request.caller.role, access)) {
       throw new ApiError('CUSTODIAN_FORBIDDEN', `this needs the ${access} permission, which the ${request.caller.role.name} role does not have`, 'authorization');
+    }
+    // Fail closed: a scoped role reaches only routes whose profiles can be checked against its scope.
+    if (request.caller.role.scope && access !== 'signed-in' && !scopeCheckable(request.routeOptions.url ?? '')) {
+      throw new ApiError('CUSTODIAN_FORBIDDEN', `the ${request.caller.role.name} role is limited to some profiles, and this route is not about one profile`, 'authorization');
     }
   });
   // The routes a scoped role can reach (profiles.read, profiles.write) name

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { appendAudit } from '../privacy/audit-log.js';
-import { createToken, createUser, endSession, findUser, listTokens, listUsers, login, removeUser, revokeToken, updateUser, type AccountProblem, type UserChange } from '../privacy/accounts.js';
+import { checkPassword, createToken, createUser, endSession, findUser, listTokens, listUsers, login, passwordProblem, removeUser, revokeToken, updateUser, type AccountProblem, type UserChange } from '../privacy/accounts.js';
 import { PERMISSIONS, MASKABLE_CLASSES, type Role } from '../privacy/access.js';
 import { findRole, listRoles, putRole, removeRole } from '../privacy/roles-store.js';
 import type { Database } from '../storage/database.js';
@@ -144,10 +144,11 @@ export const accessRoutes: FastifyPluginAsync<AccessRoutesDeps> = async (app, { 
   });
 
   app.post('/api/auth/password', {
-    config: { access: 'signed-in' },
+    config: { access: 'signed-in', rateLimit: loginRateLimit },
     schema: {
       tags: ['access'],
-      summary: 'Change your own password (signed-in users); ends your other sessions',
+      summary: 'Change your own password (signed-in users); ends all your sessions, this one too',
+      description: 'A wrong current password counts towards the lock-out like a failed sign-in.',
       body: Type.Object({ current: Password, password: Password }, { additionalProperties: false }),
       response: { 204: Type.Null(), ...errors },
     },
@@ -155,9 +156,18 @@ export const accessRoutes: FastifyPluginAsync<AccessRoutesDeps> = async (app, { 
     const { caller } = request;
     const body = request.body as { current: string; password: string };
     if (!caller.userId) throw new ApiError('CUSTODIAN_FORBIDDEN', 'an API token has no password: sign in as a user', 'authorization');
+    const weak = passwordProblem(body.password);
+    if (weak) throw new ApiError('CUSTODIAN_INVALID_FIELD', `password: ${weak}`, 'password');
     const user = await findUser(db, caller.workspaceId, caller.userId);
-    const checked = user ? await login(db, caller.workspaceId, user.email, body.current) : null;
-    if (!checked || checked.kind !== 'ok') throw new ApiError('CUSTODIAN_UNAUTHORIZED', 'current: the current password is wrong', 'current');
+    const checked = user ? await checkPassword(db, caller.workspaceId, user.email, body.current) : null;
+    if (checked?.kind === 'locked') {
+      reply.header('retry-after', String(checked.retryAfterSeconds));
+      throw new ApiError('CUSTODIAN_RATE_LIMITED', `too many wrong passwords: the account is locked for ${checked.retryAfterSeconds} more seconds`, 'current', { retryAfterSeconds: checked.retryAfterSeconds });
+    }
+    if (checked?.kind !== 'ok') {
+      await auditCall(db, caller, { action: 'auth.login_failed', target: caller.userId, details: { during: 'password change', ip: request.ip } });
+      throw new ApiError('CUSTODIAN_UNAUTHORIZED', 'current: the current password is wrong', 'current');
+    }
     const changed = await updateUser(db, caller.workspaceId, caller.userId, { password: body.password });
     if ('problem' in changed) fail(changed.problem);
     await auditCall(db, caller, { action: 'user.password', target: caller.userId });
@@ -196,7 +206,7 @@ export const accessRoutes: FastifyPluginAsync<AccessRoutesDeps> = async (app, { 
     schema: {
       tags: ['access'],
       summary: 'Change a staff account: name, role, status, password, or clear a lock-out',
-      description: 'A new password, a new role or disabling ends the account’s sessions.',
+      description: 'A new password, a new role or disabling ends the account’s sessions; disabling also revokes the API tokens the account issued.',
       security,
       params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
       body: Type.Object(
@@ -220,6 +230,7 @@ export const accessRoutes: FastifyPluginAsync<AccessRoutesDeps> = async (app, { 
     if (body.role !== undefined) await grantableRole(database, request.caller, body.role, 'role');
     const changed = await updateUser(db, request.caller.workspaceId, id, body);
     if ('problem' in changed) fail(changed.problem);
+    if (body.status === 'disabled') auth.forget();
     const { password, ...shown } = body;
     await auditCall(db, request.caller, { action: 'user.update', target: id, details: { ...shown, ...(password !== undefined ? { password: 'changed' } : {}) } });
     return changed.user;
@@ -227,13 +238,14 @@ export const accessRoutes: FastifyPluginAsync<AccessRoutesDeps> = async (app, { 
 
   app.delete('/api/users/:id', {
     config: { access: 'access.manage' },
-    schema: { tags: ['access'], summary: 'Delete a staff account and its sessions', security, params: Type.Object({ id: Type.String({ format: 'uuid' }) }), response: { 204: Type.Null(), ...errors } },
+    schema: { tags: ['access'], summary: 'Delete a staff account, its sessions and the API tokens it issued', security, params: Type.Object({ id: Type.String({ format: 'uuid' }) }), response: { 204: Type.Null(), ...errors } },
   }, async (request, reply) => {
     const { id } = request.params as { id: string };
     const current = await findUser(db, request.caller.workspaceId, id);
     if (!current) throw new ApiError('CUSTODIAN_NOT_FOUND', `no user ${id}`, 'id');
     await grantableRole(database, request.caller, current.role, 'id');
     await removeUser(db, request.caller.workspaceId, id);
+    auth.forget();
     await auditCall(db, request.caller, { action: 'user.delete', target: id, details: { email: current.email } });
     return reply.code(204).send();
   });

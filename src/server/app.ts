@@ -57,6 +57,13 @@ export interface AppOptions {
   tls?: { cert: Buffer; key: Buffer };
   /** /v1 requests per second per source (CUSTODIAN_RATE_LIMIT); 0: no limit */
   rateLimit?: number;
+  /** reverse proxies whose forwarding headers are believed (CUSTODIAN_TRUST_PROXY): a hop count or addresses */
+  trustProxy?: number | string[];
+}
+
+// A hop count trusts that many proxies nearest the server, whatever their addresses.
+function trustedProxies(setting: number | string[]): string[] | ((address: string, hop: number) => boolean) {
+  return typeof setting === 'number' ? (_address, hop) => hop < setting : setting;
 }
 
 function fieldOfValidation(error: FastifyError): string {
@@ -80,6 +87,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // characters would refuse every link of a workspace whose id is longer than a few dozen.
     routerOptions: { maxParamLength: MAX_LINK_TOKEN_LENGTH },
     ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
+    ...(options.trustProxy !== undefined ? { trustProxy: trustedProxies(options.trustProxy) } : {}),
   });
 
   // One JSON parser for every content type: analytics.js beacons send text/plain,

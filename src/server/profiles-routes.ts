@@ -5,6 +5,7 @@ import { standardizeIdentity, type IdentityType } from '../identity/identifiers.
 import { identityIndex } from '../identity/graph-store.js';
 import type { Keyring } from '../privacy/crypto.js';
 import { maskEvent, maskLineageEntry, maskProfile } from '../privacy/mask.js';
+import { inScope } from '../privacy/access.js';
 import { decodeCursor, type ProfileStore } from '../profiles/store.js';
 import { cleanContext } from '../clean/settings.js';
 import type { CleaningSettingsStore } from '../collect/cleaning-settings.js';
@@ -123,7 +124,10 @@ export const profilesRoutes: FastifyPluginAsync<ProfilesRoutesDeps> = async (app
     const [param, type] = given[0]!;
     const value = standardizeIdentity(type, query[param]!, await countriesOf(request.caller.workspaceId));
     if (value === null) throw new ApiError('CUSTODIAN_INVALID_FIELD', `${param} is not a valid ${param}: it cannot be anyone's identifier`, param);
-    const profile = await store.findByIdentityIndex(request.caller.workspaceId, identityIndex(keyring, request.caller.workspaceId, { type, value }));
+    const found = await store.findByIdentityIndex(request.caller.workspaceId, identityIndex(keyring, request.caller.workspaceId, { type, value }));
+    // A scoped role finds only the people inside its scope (privacy/access.ts).
+    const scope = request.caller.role.scope;
+    const profile = found && (!scope || inScope(scope, found.traits)) ? found : null;
     if (profile) await auditCall(database.db, request.caller, { action: 'profile.read', profileId: profile.id, details: { part: 'lookup', by: param } });
     return { profiles: profile ? [maskProfile(profile, request.caller.role)] : [] };
   });

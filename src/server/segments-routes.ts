@@ -8,6 +8,7 @@ import type { Rule } from '../segments/rule.js';
 import { createSegmentStore, createTagStore, SegmentError, type Segment, type Tag } from '../segments/store.js';
 import { TagDefinitionSchema, type TagDefinition } from '../segments/tag-definition.js';
 import type { Database } from '../storage/database.js';
+import { can } from '../privacy/access.js';
 import { auditCall } from './audit-routes.js';
 import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
@@ -176,6 +177,7 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
     schema: {
       tags: ['segments'],
       summary: 'Count a rule and show 20 of the profiles it names, without saving it',
+      description: 'The sample is empty for roles without profiles.list.',
       security,
       body: Type.Object({ rule: RuleRef }, { additionalProperties: false }),
       response: { 200: Type.Object({ count: Type.Integer(), sample: Type.Array(SampleProfile), text: Text, ms: Type.Integer({ description: 'time the count took' }) }), ...errors },
@@ -185,7 +187,10 @@ export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app
     const ws = request.caller.workspaceId;
     const preview = await guarded(segments.preview(ws, rule));
     const names = new Map((await segments.list(ws)).map((s) => [s.id, s.name]));
-    const sample = await profiles.many(ws, preview.sample);
+    // The sample lists people: only for those who may list them, and recorded like an export.
+    const listsPeople = can(request.caller.role, 'profiles.list');
+    const sample = listsPeople ? await profiles.many(ws, preview.sample) : [];
+    if (sample.length > 0) await auditCall(database.db, request.caller, { action: 'segment.preview', details: { sample: sample.length } });
     return {
       count: preview.count,
       sample: sample.map((p) => sampleOf(p, request.caller.role)),

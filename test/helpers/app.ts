@@ -26,7 +26,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(backend: Backend, options: { blocklist?: string[]; app?: Pick<AppOptions, 'rateLimit' | 'tls'> } = {}): Promise<TestApp> {
+export async function startTestApp(backend: Backend, options: { blocklist?: string[]; app?: Pick<AppOptions, 'rateLimit' | 'tls' | 'trustProxy'> } = {}): Promise<TestApp> {
   const database = await backend.open();
   const junk = createJunkIdFilter(options.blocklist ?? []);
   await bootstrap(database, { writeKey: WRITE_KEY, adminToken: ADMIN_TOKEN, dataDir: null });

@@ -7,16 +7,17 @@ import { createJunkIdFilter } from '../src/clean/junk-ids.js';
 import { createWebhookStore } from '../src/collect/webhook-store.js';
 import { resolveWorkspace } from '../src/identity/resolve.js';
 import { signUnsubscribe, verifyLink } from '../src/privacy/consent.js';
-import { createKeyring, keyIdOf, LEGACY_KEY_ID, MasterKeyError, type Keyring } from '../src/privacy/crypto.js';
-import { keyStatus, openKeyring, rotateDataKeys, rotateMasterKey, verifyKeyProvider, type EnvelopeKeyring } from '../src/privacy/data-keys.js';
+import { createKeyring, keyIdOf, KeyringError, LEGACY_KEY_ID, MasterKeyError, type Keyring } from '../src/privacy/crypto.js';
+import { destroyRetiredKey, keyStatus, openKeyring, rotateDataKeys, rotateMasterKey, verifyKeyProvider, type EnvelopeKeyring } from '../src/privacy/data-keys.js';
 import { countRowsByKey, ENCRYPTED_COLUMNS } from '../src/privacy/encrypted-columns.js';
 import { verifyMasterKey } from '../src/privacy/key-check.js';
 import { localKeyProvider } from '../src/privacy/key-provider.js';
-import { reencryptRetired, type ReencryptResult } from '../src/privacy/reencrypt.js';
+import { readUnreadable, reencryptRetired, type ReencryptResult } from '../src/privacy/reencrypt.js';
 import { buildApp } from '../src/server/app.js';
 import { bootstrap } from '../src/server/bootstrap.js';
-import type { Database } from '../src/storage/database.js';
+import { createStorage, type Database } from '../src/storage/database.js';
 import { processBatch } from '../src/worker/pipeline.js';
+import { startWorker } from '../src/worker/runner.js';
 import { workerJobs } from '../src/worker/schedule.js';
 import { ADMIN_TOKEN, startTestApp, TEST_MASTER_KEY, WRITE_KEY, type TestApp } from './helpers/app.js';
 import { backends } from './helpers/backends.js';
@@ -392,5 +393,240 @@ describe('custodian keys, as a user runs it (embedded database)', () => {
     expect(exported.stdout).toContain('ada@example.com');
     expect(exported.stdout).toContain('+14155550101');
     expect(existsSync(join(data, 'master.key'))).toBe(true);
+  });
+});
+
+describe.each(backends)('keys under failure on $name', (backend) => {
+  let t: TestApp;
+  const opened: EnvelopeKeyring[] = [];
+  beforeAll(async () => {
+    t = await startTestApp(backend);
+    await sendPeople(t, '');
+  });
+  afterAll(async () => {
+    for (const k of opened) await k.close();
+    await t?.close();
+  });
+
+  it('a process left on the old master key refuses to seal under its retired key (and the API answers 503), rather than sealing data the key destruction would lose', async () => {
+    const problems: string[] = [];
+    const stale = await openKeyring(t.database, OLD_MASTER, { activateAfterMs: 0, onRefreshError: (e) => problems.push(e.message) });
+    opened.push(stale);
+    const early = stale.encrypt('default', Buffer.from('before'));
+    const held = keyIdOf(early)!;
+    await rotateMasterKey(t.database, OLD_MASTER, NEW_MASTER, { actor: 'cli' });
+    const current = await openKeyring(t.database, NEW_MASTER, { activateAfterMs: 0 });
+    opened.push(current);
+    await rotateDataKeys(t.database, NEW_MASTER, { activateAfterMs: 0, actor: 'cli' });
+    await stale.refresh();
+    await current.refresh();
+    expect(problems.join('\n')).toMatch(/restart it with the current master key/);
+
+    let refused: unknown;
+    try {
+      stale.encrypt('default', Buffer.from('after'));
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(KeyringError);
+    expect((refused as KeyringError).message).toMatch(/this process has no current data key for workspace "default".*old master key.*restart it/);
+    expect((refused as KeyringError).kind).toBe('unavailable');
+    expect((refused as KeyringError).keyId).toBe(held);
+    // The database key was rotated too: a workspace without keys of its own is refused as well.
+    expect(() => stale.encrypt('nowhere-yet', Buffer.from('x'))).toThrow(KeyringError);
+    // What it can still do: open what it has keys for; what it cannot, it says is not loaded (503 in the API, a reload in the worker).
+    expect(stale.decrypt(early).toString()).toBe('before');
+    expect(() => stale.decrypt(current.encrypt('default', Buffer.from('x')))).toThrow(/is not loaded in this process/);
+    expect(keyIdOf(current.encrypt('default', Buffer.from('x')))).not.toBe(held);
+
+    const app = await buildApp({ database: t.database, keyring: stale, junk });
+    try {
+      const basic = 'Basic ' + Buffer.from(`${WRITE_KEY}:`).toString('base64');
+      const res = await app.inject({ method: 'POST', url: '/v1/track', headers: { authorization: basic, 'content-type': 'application/json' }, payload: JSON.stringify({ messageId: 'stale-1', userId: 'u-stale', event: 'Seen' }) });
+      expect(res.statusCode, res.body).toBe(503);
+      expect(res.headers['retry-after']).toBeDefined();
+      expect(res.json()).toMatchObject({ code: 'CUSTODIAN_UNAVAILABLE', keyId: held });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a worker that meets a key it cannot load reloads its keys and retries, without setting the message aside', async () => {
+    const [stale, current] = opened as [EnvelopeKeyring, EnvelopeKeyring];
+    const app = await buildApp({ database: t.database, keyring: current, junk });
+    try {
+      const basic = 'Basic ' + Buffer.from(`${WRITE_KEY}:`).toString('base64');
+      const res = await app.inject({ method: 'POST', url: '/v1/track', headers: { authorization: basic, 'content-type': 'application/json' }, payload: JSON.stringify({ messageId: 'fresh-1', userId: 'u-fresh', event: 'Seen' }) });
+      expect(res.statusCode, res.body).toBe(200);
+    } finally {
+      await app.close();
+    }
+    let refreshes = 0;
+    const deadLettered: Array<string | null> = [];
+    const errors: string[] = [];
+    const worker = startWorker(
+      { database: t.database, keyring: { ...stale, refresh: async () => { refreshes += 1; await stale.refresh(); } } as EnvelopeKeyring, junk },
+      { pollMs: 5, onDeadLetter: (id) => deadLettered.push(id), logger: { error: (_details, message) => errors.push(message) } },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    await worker.stop();
+    expect(errors.length).toBeGreaterThan(3);
+    expect(refreshes).toBeGreaterThan(3);
+    expect(deadLettered).toEqual([]);
+    const row = await t.database.db.selectFrom('event_log').select(['processed_at', 'error']).where('message_id', '=', 'fresh-1').executeTakeFirstOrThrow();
+    expect(row).toEqual({ processed_at: null, error: null });
+    // A process with the current keys takes it.
+    expect((await processBatch({ database: t.database, keyring: current, junk })).processed).toBeGreaterThan(0);
+  });
+
+  it('re-encryption skips a row that does not open, reports it by table, column, primary key and key id, and keeps its key', async () => {
+    const keyring = opened[1]!;
+    const retired = (await keyStatus(t.database)).keys.filter((k) => k.state === 'retired' && k.rows > 0);
+    const workspaceKey = retired.find((k) => k.workspaceId === 'default')!;
+    expect(workspaceKey).toBeDefined();
+    // One stored value changed behind Custodian's back: its tag no longer matches.
+    const victim = await t.database.db.selectFrom('events').select(['workspace_id', 'message_id', 'secret']).where('secret', 'is not', null).orderBy('message_id').limit(1).executeTakeFirstOrThrow();
+    const broken = Buffer.from(victim.secret!);
+    broken[broken.length - 1] = broken[broken.length - 1]! ^ 0xff;
+    await t.database.db.updateTable('events').set({ secret: broken }).where('workspace_id', '=', victim.workspace_id).where('message_id', '=', victim.message_id).execute();
+    let thrown: unknown;
+    try {
+      keyring.decrypt(broken);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(KeyringError);
+    expect(thrown).toMatchObject({ kind: 'unreadable', keyId: workspaceKey.keyId });
+    expect((thrown as Error).message).toContain(`data key ${workspaceKey.keyId}`);
+
+    const result = await reencryptRetired(t.database, keyring, { destroyAfterMs: 0, batchRows: 2 });
+    expect(result.rewritten).toBe(retired.reduce((n, k) => n + k.rows, 0) - 1);
+    expect(result.unreadable).toEqual([
+      { table: 'events', column: 'secret', key: { workspace_id: victim.workspace_id, message_id: victim.message_id }, keyId: workspaceKey.keyId, reason: expect.stringContaining('does not authenticate') },
+    ]);
+    expect(result.destroyed).not.toContain(workspaceKey.keyId);
+    expect(result.remaining).toContain(workspaceKey.keyId);
+    expect((await readUnreadable(t.database))?.rows).toEqual(result.unreadable);
+    expect(await destroyRetiredKey(t.database, workspaceKey.keyId, { actor: 'test' })).toBe(false);
+    // The database key held no broken row: it goes.
+    for (const k of retired.filter((k) => k.keyId !== workspaceKey.keyId)) expect(result.destroyed).toContain(k.keyId);
+
+    // Repaired (here: deleted), the next run empties the key and destroys it, and the record is cleared.
+    await t.database.db.deleteFrom('events').where('workspace_id', '=', victim.workspace_id).where('message_id', '=', victim.message_id).execute();
+    const again = await reencryptRetired(t.database, keyring, { destroyAfterMs: 0 });
+    expect(again.unreadable).toEqual([]);
+    expect(again.destroyed).toContain(workspaceKey.keyId);
+    expect(await readUnreadable(t.database)).toBeNull();
+  });
+
+  it('a value that does not open answers 409 naming its key, not 500', async () => {
+    const current = opened[1]!;
+    const identity = await t.database.db.selectFrom('identities').select(['workspace_id', 'value_index', 'value_enc', 'profile_id']).where('profile_id', 'is not', null).limit(1).executeTakeFirstOrThrow();
+    const keyId = keyIdOf(identity.value_enc)!;
+    const broken = Buffer.from(identity.value_enc);
+    broken[broken.length - 1] = broken[broken.length - 1]! ^ 0xff;
+    await t.database.db.updateTable('identities').set({ value_enc: broken }).where('workspace_id', '=', identity.workspace_id).where('value_index', '=', identity.value_index).execute();
+    const app = await buildApp({ database: t.database, keyring: current, junk });
+    try {
+      const res = await app.inject({ method: 'GET', url: `/api/profiles/${identity.profile_id}`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      expect(res.statusCode, res.body).toBe(409);
+      expect(res.json()).toMatchObject({ code: 'CUSTODIAN_CONFLICT', keyId, message: expect.stringContaining(`data key ${keyId}`) });
+    } finally {
+      await app.close();
+      await t.database.db.updateTable('identities').set({ value_enc: identity.value_enc }).where('workspace_id', '=', identity.workspace_id).where('value_index', '=', identity.value_index).execute();
+    }
+  });
+
+  it.runIf(backend.name === 'postgres')('a retired key is not destroyed while another session has a transaction open from before its retirement', async () => {
+    const keyring = opened[1]!;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let began!: () => void;
+    const begun = new Promise<void>((resolve) => (began = resolve));
+    const open = t.database.db.transaction().execute(async (tx) => {
+      await sql`select 1`.execute(tx);
+      began();
+      await held;
+    });
+    await begun;
+    try {
+      const rotation = await rotateDataKeys(t.database, NEW_MASTER, { workspaceId: 'default', activateAfterMs: 0, actor: 'cli' });
+      await keyring.refresh();
+      const old = rotation.keys[0]!.retired[0]!;
+      const result = await reencryptRetired(t.database, keyring, { destroyAfterMs: 0 });
+      expect(result.remaining).toContain(old);
+      expect(await destroyRetiredKey(t.database, old, { actor: 'test' })).toBe(false);
+      release();
+      await open;
+      expect(await destroyRetiredKey(t.database, old, { actor: 'test' })).toBe(true);
+    } finally {
+      release();
+      await open;
+    }
+  });
+});
+
+describe.each(backends)('version-1 ciphertexts without a check value on $name', (backend) => {
+  let database: Database;
+  let keyring: EnvelopeKeyring | null = null;
+  afterAll(async () => {
+    await keyring?.close();
+    await database?.close();
+  });
+
+  it('are taken as a pre-envelope database: the wrong master key is refused, the right one adopts the legacy key', async () => {
+    database = await backend.open();
+    await bootstrap(database, { writeKey: WRITE_KEY, adminToken: ADMIN_TOKEN, dataDir: null });
+    const legacy = createKeyring(TEST_MASTER_KEY);
+    const sealed = legacy.encrypt('default', Buffer.from('old'));
+    // Sealed by the pre-envelope keyring, and no check value recorded (lost, or never written).
+    await createWebhookStore(database, legacy).save('default', 'forms', { messages: [] }, true);
+    expect((await countRowsByKey(database.db)).get(LEGACY_KEY_ID)).toBeDefined();
+    const wrong = await openKeyring(database, NEW_MASTER).catch((error: unknown) => error);
+    expect(wrong).toBeInstanceOf(MasterKeyError);
+    expect((wrong as Error).message).toMatch(/version-1 ciphertexts \(webhook_mappings\.secret_enc\).*does not open them/);
+    await expect(verifyKeyProvider(database, NEW_MASTER)).rejects.toThrow(MasterKeyError);
+    await verifyKeyProvider(database, localKeyProvider(TEST_MASTER_KEY, 'master.key'));
+    expect(await database.db.selectFrom('data_keys').selectAll().execute()).toEqual([]);
+    keyring = await openKeyring(database, localKeyProvider(TEST_MASTER_KEY, 'master.key'), { activateAfterMs: 0 });
+    expect(keyring.decrypt(sealed).toString()).toBe('old');
+    expect(keyring.blindIndex('a').equals(legacy.blindIndex('a'))).toBe(true);
+  });
+});
+
+describe('custodian keys rotate --master, completed by a rerun (embedded database)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'custodian-keys-rerun-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a rerun that finds the database wrapped by FILE\'s key swaps the files instead of refusing', async () => {
+    const data = join(dir, 'data');
+    const csv = join(dir, 'customers.csv');
+    writeFileSync(csv, 'id,email\nc1,ada@example.com\n');
+    const env = { CUSTODIAN_DATA: data };
+    const imported = await runCli(['import', csv, '--source', 'crm', '--no-resolve'], env);
+    expect(imported.code, imported.stderr).toBe(0);
+    const oldText = readFileSync(join(data, 'master.key'), 'utf8');
+    const next = join(dir, 'next.key');
+    writeFileSync(next, Buffer.alloc(32, 9).toString('base64') + '\n', { mode: 0o600 });
+    // As if a run had committed the re-wrap and stopped before the rename.
+    const database = await createStorage({ kind: 'pglite', dataDir: data, command: 'test' });
+    try {
+      await rotateMasterKey(database, localKeyProvider(Buffer.from(oldText.trim(), 'base64'), 'master.key'), localKeyProvider(Buffer.alloc(32, 9), next), { actor: 'cli' });
+    } finally {
+      await database.close();
+    }
+    const rerun = await runCli(['keys', 'rotate', '--master', next], env);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stderr).toContain('completing it');
+    expect(readFileSync(join(data, 'master.key'), 'utf8')).toBe(readFileSync(next, 'utf8'));
+    const retired = readdirSync(data).filter((f) => f.startsWith('master.key.retired-'));
+    expect(retired).toHaveLength(1);
+    expect(readFileSync(join(data, retired[0]!), 'utf8')).toBe(oldText);
+    expect(readdirSync(data).filter((f) => f.startsWith('master.key.new-'))).toEqual([]);
+    const status = await runCli(['keys', 'status'], env);
+    expect(status.code, status.stderr).toBe(0);
   });
 });

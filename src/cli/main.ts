@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { lastFullMonth } from '../analytics/report-data.js';
-import { MasterKeyError } from '../privacy/crypto.js';
+import { KeyringError, MasterKeyError } from '../privacy/crypto.js';
 import { DataDirInUseError, readLock } from '../storage/data-dir-lock.js';
 import { backupCommand, restoreCommand } from './backup.js';
 import { keysReencryptCommand, keysRotateCommand, keysStatusCommand } from './keys.js';
@@ -230,7 +230,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof CliError || error instanceof DataDirInUseError || error instanceof MasterKeyError || (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
+  if (error instanceof CliError || error instanceof DataDirInUseError || error instanceof MasterKeyError || error instanceof KeyringError || (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
     process.stderr.write(`custodian: ${(error as Error).message}\n`);
   } else {
     process.stderr.write(`custodian: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -33,8 +33,30 @@ export interface Keyring {
   blindIndex(...parts: string[]): Buffer;
 }
 
+/**
+ * Why a key cannot be used, for callers that answer differently:
+ * - `unavailable`: not loaded in this process yet, or this process has no
+ *   current key (it is behind); a reload, another process or a restart helps,
+ *   so try again later (API: 503 with Retry-After; worker: reload, retry).
+ * - `unreadable`: destroyed, unknown, or the ciphertext does not open under
+ *   its key (changed, or sealed under another key); trying again does not help
+ *   (API: 409).
+ * - `invalid`: anything else (a rotation asked for a workspace that does not exist…).
+ */
+export type KeyringErrorKind = 'unavailable' | 'unreadable' | 'invalid';
+
 /** A key the keyring cannot use: not loaded, destroyed, or none for a workspace. Names the key and why. */
-export class KeyringError extends Error {}
+export class KeyringError extends Error {
+  constructor(
+    message: string,
+    readonly kind: KeyringErrorKind = 'invalid',
+    /** the data key concerned, when there is one */
+    readonly keyId: number | null = null,
+  ) {
+    super(message);
+    this.name = 'KeyringError';
+  }
+}
 
 /** Where a keyring gets its keys: fixed ones (createKeyring) or the data_keys table (data-keys.ts). */
 export interface KeySource {
@@ -89,12 +111,17 @@ export function keyringOf(source: KeySource): Keyring {
   const decrypt = (sealed: Uint8Array): Buffer => {
     const buf = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
     const id = keyIdOf(buf);
-    if (id === null) throw new KeyringError(`not a Custodian ciphertext: version byte ${buf[0]}, ${buf.length} bytes`);
+    if (id === null) throw new KeyringError(`not a Custodian ciphertext: version byte ${buf[0]}, ${buf.length} bytes`, 'unreadable');
     const head = buf[0] === LEGACY_VERSION ? V1_HEAD : V2_HEAD;
     const decipher = createDecipheriv('aes-256-gcm', source.openingKey(id), buf.subarray(head, head + IV_BYTES));
     if (head === V2_HEAD) decipher.setAAD(buf.subarray(0, V2_HEAD));
     decipher.setAuthTag(buf.subarray(head + IV_BYTES, head + IV_BYTES + TAG_BYTES));
-    return Buffer.concat([decipher.update(buf.subarray(head + IV_BYTES + TAG_BYTES)), decipher.final()]);
+    try {
+      return Buffer.concat([decipher.update(buf.subarray(head + IV_BYTES + TAG_BYTES)), decipher.final()]);
+    } catch {
+      // GCM's "unsupported state or unable to authenticate data", with the key named.
+      throw new KeyringError(`a ciphertext naming data key ${id} does not authenticate under that key: it was changed, or sealed under another database's key ${id}`, 'unreadable', id);
+    }
   };
   return {
     encrypt,
@@ -133,7 +160,7 @@ export function createKeyring(masterKey: Uint8Array): Keyring {
   return keyringOf({
     sealingKey: () => ({ id: LEGACY_KEY_ID, key: dataKey }),
     openingKey(id) {
-      if (id !== LEGACY_KEY_ID) throw new KeyringError(`data key ${id} is not in this keyring: it opens version-1 ciphertexts only`);
+      if (id !== LEGACY_KEY_ID) throw new KeyringError(`data key ${id} is not in this keyring: it opens version-1 ciphertexts only`, 'unreadable', id);
       return dataKey;
     },
     indexKey,

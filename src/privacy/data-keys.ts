@@ -4,7 +4,7 @@ import type { Database } from '../storage/database.js';
 import type { DataKeyTable, Schema } from '../storage/schema.js';
 import { appendAudit } from './audit-log.js';
 import { keyringOf, KeyringError, LEGACY_KEY_ID, MasterKeyError, type Keyring } from './crypto.js';
-import { anyRowUnder, countRowsByKey } from './encrypted-columns.js';
+import { anyRowUnder, countRowsByKey, sampleRowUnder } from './encrypted-columns.js';
 import { indexKeyCheck, KEY_CHECK } from './key-check.js';
 import type { KeyProvider } from './key-provider.js';
 
@@ -98,15 +98,28 @@ async function setUpKeys(db: Db, provider: KeyProvider, now: Date): Promise<void
     await lockKeys(tx);
     if (await tx.selectFrom('data_keys').select('key_id').limit(1).executeTakeFirst()) return;
     const check = await tx.selectFrom('custodian_meta').select('value').where('key', '=', KEY_CHECK).executeTakeFirst();
-    if (check) {
+    // The check value is the usual sign of a pre-envelope database; version-1 ciphertexts are the other (the check
+    // value lost or never written): such a database must never get random keys, which would open none of its rows.
+    const v1 = check ? null : await sampleRowUnder(tx, LEGACY_KEY_ID);
+    if (check || v1) {
       const legacy = provider.legacyKeys?.();
       if (!legacy) {
         throw new MasterKeyError(
           `this database was set up before envelope encryption, with keys derived from its master key, and ${provider.origin} is not a master key: open it once with that master key (CUSTODIAN_MASTER_KEY or master.key) to move its keys into data_keys`,
         );
       }
-      if (indexKeyCheck(legacy.indexKey) !== check.value) {
+      if (check && indexKeyCheck(legacy.indexKey) !== check.value) {
         throw new MasterKeyError(`the master key from ${provider.origin} is not the one this database was set up with: start with the original key`);
+      }
+      if (v1) {
+        try {
+          keyringOf({ sealingKey: () => ({ id: LEGACY_KEY_ID, key: legacy.dataKey }), openingKey: () => legacy.dataKey, indexKey: legacy.indexKey }).decrypt(v1.sealed);
+        } catch {
+          throw new MasterKeyError(
+            `this database holds version-1 ciphertexts (${v1.column}) from before envelope encryption, and the master key from ${provider.origin} does not open them: start with the original key`,
+          );
+        }
+        await tx.insertInto('custodian_meta').values({ key: KEY_CHECK, value: indexKeyCheck(legacy.indexKey) }).execute();
       }
       await insertKey(tx, provider, { key_id: LEGACY_KEY_ID + 1, workspace_id: null, purpose: 'index', raw: legacy.indexKey, active_from: now });
       await insertKey(tx, provider, { key_id: LEGACY_KEY_ID, workspace_id: null, purpose: 'data', raw: legacy.dataKey, active_from: now });
@@ -160,6 +173,8 @@ interface LoadedKey {
   workspaceId: string | null;
   key: Buffer;
   activeFrom: number;
+  /** when it stops sealing (ms), from the row as last read: a key a process still holds may have been retired since */
+  retiredAt: number | null;
 }
 
 interface KeyState {
@@ -201,7 +216,7 @@ async function loadState(rows: readonly KeyRow[], provider: KeyProvider, previou
       }
     }
     if (row.purpose === 'index') indexKey = raw;
-    else keys.set(row.key_id, { id: row.key_id, workspaceId: row.workspace_id, key: raw, activeFrom: row.active_from.getTime() });
+    else keys.set(row.key_id, { id: row.key_id, workspaceId: row.workspace_id, key: raw, activeFrom: row.active_from.getTime(), retiredAt: row.retired_at?.getTime() ?? null });
   }
   if (indexKey === null) throw new KeyringError('data_keys has no blind-index key (purpose index): the table was changed by hand; restore it from a backup');
   const sealing = new Map<string | null, LoadedKey[]>();
@@ -273,24 +288,42 @@ export async function openKeyring(database: Database, provider: KeyProvider, opt
   const timer = refreshMs > 0 ? setInterval(refreshSoon, refreshMs) : null;
   timer?.unref();
 
-  const current = (list: readonly LoadedKey[] | undefined, now: number): LoadedKey | undefined => list?.find((k) => k.activeFrom <= now);
+  const retired = (k: LoadedKey, now: number): boolean => k.retiredAt !== null && k.retiredAt <= now;
+  /** The newest key of a scope that is active and not retired; undefined when there is none. */
+  const current = (list: readonly LoadedKey[] | undefined, now: number): LoadedKey | undefined => list?.find((k) => k.activeFrom <= now && !retired(k, now));
   const keyring = keyringOf({
     sealingKey(workspaceId) {
       const now = Date.now();
       const own = state.sealing.get(workspaceId);
       if (own === undefined) refreshSoon();
-      const key = current(own, now) ?? current(state.sealing.get(null), now);
-      if (!key) throw new KeyringError(`no data key can seal data of workspace "${workspaceId}": neither it nor the database has an active one in data_keys`);
-      return { id: key.id, key: key.key };
+      // Never a retired key: the re-encryption job may destroy it as soon as no committed row uses it, and a row this
+      // process commits afterwards would be lost with it. A workspace with keys of its own, all retired here, does not
+      // fall back to the database key either: this process is behind (a reload failed, or it cannot unwrap the new key).
+      // (A workspace whose first key is not active yet, on PostgreSQL, seals under the database key meanwhile.)
+      const behind = own?.some((k) => retired(k, now)) ?? false;
+      const key = current(own, now) ?? (behind ? undefined : current(state.sealing.get(null), now));
+      if (key) return { id: key.id, key: key.key };
+      refreshSoon();
+      const stale = (behind ? own! : (state.sealing.get(null) ?? [])).find((k) => k.activeFrom <= now);
+      if (stale) {
+        throw new KeyringError(
+          `this process has no current data key for workspace "${workspaceId}": the key it holds (${stale.id}) was retired on ${new Date(stale.retiredAt!).toISOString()} ` +
+            `and it has not loaded the one that replaced it. It may run on an old master key (after \`custodian keys rotate --master\`): restart it with the current one. ` +
+            'Its keys are being reloaded now; nothing was sealed',
+          'unavailable',
+          stale.id,
+        );
+      }
+      throw new KeyringError(`no data key can seal data of workspace "${workspaceId}": neither it nor the database has an active one in data_keys (they are reloaded now; try again)`, 'unavailable');
     },
     openingKey(id) {
       const key = state.keys.get(id);
       if (key) return key.key;
       const destroyedAt = state.destroyed.get(id);
-      if (destroyedAt) throw new KeyringError(`data key ${id} was destroyed on ${destroyedAt.toISOString()}: what it sealed cannot be decrypted`);
+      if (destroyedAt) throw new KeyringError(`data key ${id} was destroyed on ${destroyedAt.toISOString()}: what it sealed cannot be decrypted`, 'unreadable', id);
       refreshSoon();
-      if (id === LEGACY_KEY_ID) throw new KeyringError('a version-1 ciphertext, and this database has no pre-envelope key (id 0) in data_keys: it was sealed under another master key');
-      throw new KeyringError(`data key ${id} is not loaded in this process: another process made it since this one loaded its keys (they are reloaded now; try again), or it is not in data_keys`);
+      if (id === LEGACY_KEY_ID) throw new KeyringError('a version-1 ciphertext, and this database has no pre-envelope key (id 0) in data_keys: it was sealed under another master key', 'unreadable', id);
+      throw new KeyringError(`data key ${id} is not loaded in this process: another process made it since this one loaded its keys (they are reloaded now; try again), or it is not in data_keys`, 'unavailable', id);
     },
     get indexKey() {
       return state.indexKey;
@@ -318,9 +351,19 @@ export async function verifyKeyProvider(database: Database, provider: KeyProvide
   const rows = await database.db.selectFrom('data_keys').selectAll().where('destroyed_at', 'is', null).orderBy('key_id').execute();
   if (rows.length === 0) {
     const check = await database.db.selectFrom('custodian_meta').select('value').where('key', '=', KEY_CHECK).executeTakeFirst();
-    if (!check) return;
+    // No check value: version-1 ciphertexts, if any, tell a pre-envelope database (as setUpKeys does).
+    const v1 = check ? null : await sampleRowUnder(database.db, LEGACY_KEY_ID);
+    if (!check && !v1) return;
     const legacy = provider.legacyKeys?.();
-    if (!legacy || indexKeyCheck(legacy.indexKey) !== check.value) throw new MasterKeyError(`the master key from ${provider.origin} is not the one this database was set up with: start with the original key`);
+    const refused = new MasterKeyError(`the master key from ${provider.origin} is not the one this database was set up with: start with the original key`);
+    if (!legacy || (check && indexKeyCheck(legacy.indexKey) !== check.value)) throw refused;
+    if (v1) {
+      try {
+        keyringOf({ sealingKey: () => ({ id: LEGACY_KEY_ID, key: legacy.dataKey }), openingKey: () => legacy.dataKey, indexKey: legacy.indexKey }).decrypt(v1.sealed);
+      } catch {
+        throw refused;
+      }
+    }
     return;
   }
   const foreign = rows.find((r) => r.wrapped_by !== provider.keyId);
@@ -416,10 +459,33 @@ export async function rotateMasterKey(database: Database, from: KeyProvider, to:
 }
 
 /**
+ * Whether another session of this database has had a transaction open since
+ * before `since`. anyRowUnder sees committed rows only: a transaction that
+ * began while the key was still current may have sealed under it and not have
+ * committed yet. One that began after the retirement cannot have (sealingKey
+ * refuses a retired key; a process that has not reloaded since is covered by
+ * DESTROY_AFTER_MS, reencrypt.ts), so waiting for the older ones is enough.
+ * xact_start of other sessions is visible to the same role (and to members of
+ * pg_read_all_stats); a session whose xact_start is hidden from us counts as
+ * open since forever, so a deployment with mixed roles keeps keys rather than
+ * losing rows. The embedded database has one process, whose transactions are
+ * serialised behind this one: nothing to wait for there.
+ */
+async function transactionOpenSince(tx: Transaction<Schema>, since: Date): Promise<boolean> {
+  const { rows } = await sql<{ pid: number }>`
+    select pid from pg_stat_activity
+    where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'
+      and (xact_start < ${since} or (xact_start is null and state is null))
+    limit 1`.execute(tx);
+  return rows.length > 0;
+}
+
+/**
  * Destroy a retired data key that no row uses: its wrapped copy is erased
  * (the row stays, for its history). Checked again under the keys lock, so two
  * workers cannot both decide. Recorded as `keys.destroy`. False when the key is
- * not retired, already destroyed, or still holds a row.
+ * not retired, already destroyed, still holds a row, or (PostgreSQL) another
+ * session has had a transaction open since before the key was retired.
  */
 export async function destroyRetiredKey(database: Database, keyId: number, options: { actor: string; now?: Date }): Promise<boolean> {
   const now = options.now ?? new Date();
@@ -434,6 +500,7 @@ export async function destroyRetiredKey(database: Database, keyId: number, optio
       .where('retired_at', '<=', now)
       .executeTakeFirst();
     if (!key || (await anyRowUnder(tx, keyId)) !== null) return false;
+    if (database.kind === 'postgres' && (await transactionOpenSince(tx, key.retired_at!))) return false;
     await tx.updateTable('data_keys').set({ wrapped: null, destroyed_at: now }).where('key_id', '=', keyId).execute();
     for (const workspaceId of await workspacesFor(tx, key.workspace_id)) {
       await appendAudit(tx, { workspaceId, actor: options.actor, action: 'keys.destroy', target: String(keyId), details: { retiredAt: key.retired_at!.toISOString() } });

@@ -69,3 +69,13 @@ export async function anyRowUnder(db: Kysely<Schema>, keyId: number): Promise<st
   }
   return null;
 }
+
+/** One stored ciphertext under this key, and its column; null when none is left. */
+export async function sampleRowUnder(db: Kysely<Schema>, keyId: number): Promise<{ column: string; sealed: Uint8Array } | null> {
+  for (const c of ENCRYPTED_COLUMNS) {
+    const col = sql.ref(c.column);
+    const found = await sql<{ sealed: Uint8Array }>`select ${col} as sealed from ${sql.table(c.table)} where ${col} is not null and ${keyIdSql(col)} = ${keyId} limit 1`.execute(db);
+    if (found.rows[0]) return { column: `${c.table}.${c.column}`, sealed: found.rows[0].sealed };
+  }
+  return null;
+}

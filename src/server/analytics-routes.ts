@@ -10,7 +10,6 @@ import { maskFreeText, viewerSees, type Viewer } from '../privacy/mask.js';
 import { refreshWorkspace } from '../segments/membership.js';
 import type { Database } from '../storage/database.js';
 import { auditCall } from './audit-routes.js';
-import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
 
 const errors = { '4xx': { $ref: 'Error#' } };
@@ -71,12 +70,11 @@ function runFor(run: AnalyticsRun, viewer: Viewer): AnalyticsRun {
 }
 
 export interface AnalyticsRoutesDeps {
-  auth: Authenticator;
   database: Database;
 }
 
 /** RFM, clusters and decision trees over the workspace's profiles. Bearer token. */
-export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (app, { auth, database }) => {
+export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesDeps> = async (app, { database }) => {
   const { db } = database;
   const running = new Map<string, Promise<unknown>>();
 

@@ -10,7 +10,7 @@ import { createTrackingPlans } from '../collect/tracking-plans-store.js';
 import { webhookApi } from '../collect/webhook-api.js';
 import { createWebhookStore } from '../collect/webhook-store.js';
 import { MAX_LINK_TOKEN_LENGTH } from '../privacy/consent.js';
-import type { Keyring } from '../privacy/crypto.js';
+import { KeyringError, type Keyring } from '../privacy/crypto.js';
 import { createProfileStore } from '../profiles/store.js';
 import type { Database } from '../storage/database.js';
 import fastifyCookie from '@fastify/cookie';
@@ -105,6 +105,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof ApiError) return reply.code(error.status).send(error.toBody());
+    if (error instanceof KeyringError) {
+      // A key this process has not loaded (or has no current one of): another try, or another process, succeeds.
+      if (error.kind === 'unavailable') {
+        request.log.warn({ err: error, keyId: error.keyId }, 'data key unavailable');
+        reply.header('retry-after', '5');
+        return reply.code(503).send(new ApiError('CUSTODIAN_UNAVAILABLE', error.message, undefined, error.keyId !== null ? { keyId: error.keyId } : undefined).toBody());
+      }
+      // Destroyed, unknown, or a ciphertext that does not open: no retry helps; the message names the key.
+      request.log.error({ err: error, keyId: error.keyId }, 'data that cannot be decrypted');
+      return reply.code(409).send(new ApiError('CUSTODIAN_CONFLICT', error.message, undefined, error.keyId !== null ? { keyId: error.keyId } : undefined).toBody());
+    }
     if (error.validation) {
       const field = fieldOfValidation(error);
       return reply.code(400).send(new ApiError('CUSTODIAN_INVALID_FIELD', `${field}: ${error.validation[0]?.message ?? 'invalid'}`, field).toBody());
@@ -178,21 +189,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   const cleaningSettings = createCleaningSettingsStore(database);
   const profileStore = createProfileStore(database, keyring);
-  await app.register(profilesRoutes, { auth, database, store: profileStore, keyring, settings: cleaningSettings });
-  await app.register(consentRoutes, { auth, database, keyring });
+  await app.register(profilesRoutes, { database, store: profileStore, keyring, settings: cleaningSettings });
+  await app.register(consentRoutes, { database, keyring });
   await app.register(preferencePages, { database, keyring });
-  await app.register(segmentsRoutes, { auth, database, profiles: profileStore });
+  await app.register(segmentsRoutes, { database, profiles: profileStore });
   const qualityReporter = createQualityReporter(database, keyring);
-  await app.register(analyticsRoutes, { auth, database });
-  await app.register(governanceRoutes, { auth, database });
-  await app.register(kpiRoutes, { auth, database, quality: qualityReporter });
-  await app.register(qualityRoutes, { auth, database, reporter: qualityReporter, settings: cleaningSettings });
-  await app.register(identityRoutes, { auth, identity: { database, keyring, junk } });
-  await app.register(sourcesRoutes, { auth, database, trackingPlans });
-  await app.register(catalogRoutes, { auth });
-  await app.register(auditRoutes, { auth, database });
-  await app.register(dsarRoutes, { auth, database, keyring });
-  await app.register(importsRoutes, { auth, database, eventLog, junk, trackingPlans });
+  await app.register(analyticsRoutes, { database });
+  await app.register(governanceRoutes, { database });
+  await app.register(kpiRoutes, { database, quality: qualityReporter });
+  await app.register(qualityRoutes, { database, reporter: qualityReporter, settings: cleaningSettings });
+  await app.register(identityRoutes, { identity: { database, keyring, junk } });
+  await app.register(sourcesRoutes, { database, trackingPlans });
+  await app.register(catalogRoutes);
+  await app.register(auditRoutes, { database });
+  await app.register(dsarRoutes, { database, keyring });
+  await app.register(importsRoutes, { database, eventLog, junk, trackingPlans });
   const webhookStore = createWebhookStore(database, keyring);
   await app.register(webhookApi, {
     eventLog,
@@ -203,7 +214,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     fail: failWithCode,
     onAccepted: counted,
   });
-  await app.register(webhookRoutes, { auth, store: webhookStore, junk });
+  await app.register(webhookRoutes, { store: webhookStore, junk });
 
   app.get('/health', {
     schema: {

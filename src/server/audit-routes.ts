@@ -5,7 +5,7 @@ import { appendAudit, queryAudit, verifyAudit, type AuditEntry, type AuditInput 
 import { maskFieldFor, viewerSees, type Viewer } from '../privacy/mask.js';
 import type { Database } from '../storage/database.js';
 import type { Schema } from '../storage/schema.js';
-import type { Authenticator, Caller } from './auth.js';
+import type { Caller } from './auth.js';
 import { ApiError } from './errors.js';
 
 const errors = { '4xx': { $ref: 'Error#' } };
@@ -81,12 +81,11 @@ function instant(text: string | undefined, field: string): Date | undefined {
 }
 
 export interface AuditRoutesDeps {
-  auth: Authenticator;
   database: Database;
 }
 
 /** The audit log: read it, filtered, and check its chain. Admin token. */
-export const auditRoutes: FastifyPluginAsync<AuditRoutesDeps> = async (app, { auth, database }) => {
+export const auditRoutes: FastifyPluginAsync<AuditRoutesDeps> = async (app, { database }) => {
 
   app.get('/api/audit', {
     config: { access: 'audit.read' },

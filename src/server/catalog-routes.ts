@@ -1,7 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { catalogAsJson, CHANNELS, type Channel } from '../collect/event-catalog.js';
-import type { Authenticator } from './auth.js';
 
 const CatalogEvent = Type.Object({
   name: Type.String({ description: 'the track event name; for page and screen calls the name tracking plans use' }),
@@ -11,12 +10,8 @@ const CatalogEvent = Type.Object({
   properties: Type.Record(Type.String(), Type.Unknown(), { description: 'JSON schema of the properties: types, ranges and required ones' }),
 });
 
-export interface CatalogRoutesDeps {
-  auth: Authenticator;
-}
-
 /** The standard event catalogue (collect/event-catalog.ts, docs/events.md). */
-export const catalogRoutes: FastifyPluginAsync<CatalogRoutesDeps> = async (app, { auth }) => {
+export const catalogRoutes: FastifyPluginAsync = async (app) => {
   const catalog = catalogAsJson();
 
   app.get('/api/catalog/events', {

@@ -19,7 +19,6 @@ import type { Keyring } from '../privacy/crypto.js';
 import { refreshWorkspace, type Cause } from '../segments/membership.js';
 import type { Database } from '../storage/database.js';
 import { lockWorkspaceProfiles } from '../storage/workspace-lock.js';
-import type { Authenticator } from './auth.js';
 import { auditCall } from './audit-routes.js';
 import { liveProfileId } from '../storage/live-profile.js';
 import { ApiError } from './errors.js';
@@ -74,12 +73,11 @@ export async function applyConsents(database: Database, workspaceId: string, inp
 }
 
 export interface ConsentRoutesDeps {
-  auth: Authenticator;
   database: Database;
   keyring: Keyring;
 }
 
-export const consentRoutes: FastifyPluginAsync<ConsentRoutesDeps> = async (app, { auth, database, keyring }) => {
+export const consentRoutes: FastifyPluginAsync<ConsentRoutesDeps> = async (app, { database, keyring }) => {
 
   async function stateOf(workspaceId: string, profileId: string) {
     const [current, history] = await Promise.all([currentConsents(database.db, workspaceId, [profileId]), consentHistory(database.db, workspaceId, profileId)]);

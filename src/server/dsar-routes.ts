@@ -4,7 +4,6 @@ import type { Keyring } from '../privacy/crypto.js';
 import { buildArchive, DsarInputError, DSAR_TYPES, eventsCsv, getRequest, IDENTIFIER_TYPES, liftRestriction, listRequests, submitRequest, traitsCsv, type DsarInput, type DsarStatus } from '../privacy/dsar.js';
 import type { Database } from '../storage/database.js';
 import { auditCall } from './audit-routes.js';
-import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
 
 const errors = { '4xx': { $ref: 'Error#' } };
@@ -57,7 +56,6 @@ const Archive = Type.Object({
 });
 
 export interface DsarRoutesDeps {
-  auth: Authenticator;
   database: Database;
   keyring: Keyring;
 }
@@ -71,7 +69,7 @@ function apiErrorOf(error: unknown): never {
 }
 
 /** Data-subject requests: admin tokens only, every call in the audit log. */
-export const dsarRoutes: FastifyPluginAsync<DsarRoutesDeps> = async (app, { auth, database, keyring }) => {
+export const dsarRoutes: FastifyPluginAsync<DsarRoutesDeps> = async (app, { database, keyring }) => {
   app.addSchema(Request);
 
   app.post('/api/dsar', {

@@ -5,7 +5,6 @@ import { describeField, listFields } from '../privacy/governance.js';
 import { applyRetention, deletePolicy, GovernanceInputError, listPolicies, listRuns, setPolicy, type RetentionAction, type RetentionKind } from '../privacy/retention.js';
 import { refreshWorkspace } from '../segments/membership.js';
 import type { Database } from '../storage/database.js';
-import type { Authenticator } from './auth.js';
 import { auditCall } from './audit-routes.js';
 import { ApiError } from './errors.js';
 
@@ -43,7 +42,6 @@ const Run = Type.Object({
 });
 
 export interface GovernanceRoutesDeps {
-  auth: Authenticator;
   database: Database;
 }
 
@@ -53,7 +51,7 @@ function inputError(error: unknown): never {
 }
 
 /** The field catalog and retention policies. Bearer token. */
-export const governanceRoutes: FastifyPluginAsync<GovernanceRoutesDeps> = async (app, { auth, database }) => {
+export const governanceRoutes: FastifyPluginAsync<GovernanceRoutesDeps> = async (app, { database }) => {
   const { db } = database;
 
   app.get('/api/governance/fields', {

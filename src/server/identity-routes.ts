@@ -10,7 +10,6 @@ import { identitySettingsFor, storeIdentitySettings } from '../identity/settings
 import { splitIdentities, undoMerge } from '../identity/split.js';
 import { refreshWorkspace } from '../segments/membership.js';
 import { auditCall } from './audit-routes.js';
-import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
 
 const errors = { '4xx': { $ref: 'Error#' } };
@@ -86,7 +85,6 @@ const Merge = Type.Object({
 });
 
 export interface IdentityRoutesDeps {
-  auth: Authenticator;
   identity: IdentityDeps;
 }
 
@@ -96,7 +94,7 @@ function asApiError(error: unknown): never {
 }
 
 /** Identity resolution: settings, runs of the matcher, the review queue, explanations, merge and split. Bearer token. */
-export const identityRoutes: FastifyPluginAsync<IdentityRoutesDeps> = async (app, { auth, identity }) => {
+export const identityRoutes: FastifyPluginAsync<IdentityRoutesDeps> = async (app, { identity }) => {
   const { db } = identity.database;
   const reviews = createReviewStore(identity);
   const running = new Map<string, Promise<unknown>>();

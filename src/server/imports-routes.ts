@@ -10,7 +10,6 @@ import { createImportsStore } from '../collect/imports-store.js';
 import { sourceNameProblem } from '../collect/sources.js';
 import type { TrackingPlanEnforcer } from '../collect/tracking-plans-store.js';
 import type { Database } from '../storage/database.js';
-import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
 
 const Reject = Type.Object({ line: Type.Integer({ description: 'line in the file (element position for a JSON array)' }), column: Type.String(), reason: Type.String() });
@@ -39,7 +38,6 @@ const errors = { '4xx': { $ref: 'Error#' } };
 const security = [{ bearer: [] }];
 
 export interface ImportsRoutesDeps {
-  auth: Authenticator;
   database: Database;
   eventLog: EventLogWriter;
   junk: JunkIdFilter;
@@ -57,7 +55,7 @@ function overridesOf(map: string[] | undefined): Record<string, string> {
   return overrides;
 }
 
-export const importsRoutes: FastifyPluginAsync<ImportsRoutesDeps> = async (app, { auth, database, eventLog, junk, trackingPlans }) => {
+export const importsRoutes: FastifyPluginAsync<ImportsRoutesDeps> = async (app, { database, eventLog, junk, trackingPlans }) => {
   const running = new Set<string>();
   const store = createImportsStore(database, running);
   app.addSchema(Summary);

@@ -6,7 +6,6 @@ import { gatherMonthlyReport, storedMonthlyReport } from '../analytics/report-da
 import { renderReport, type ReportFormat, type ReportLang } from '../analytics/report.js';
 import type { QualityReporter } from '../quality/report.js';
 import type { Database } from '../storage/database.js';
-import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
 
 const errors = { '4xx': { $ref: 'Error#' } };
@@ -71,14 +70,13 @@ const DayText = (description: string) => Type.String({ pattern: '^\\d{4}-\\d{2}-
 export const CAMPAIGN_ROI_NOTE = 'campaignRoi: campaigns (activation) are not built yet, so there is nothing to attribute revenue to; the field stays null';
 
 export interface KpiRoutesDeps {
-  auth: Authenticator;
   database: Database;
   /** the data-quality score in the monthly report; left out when not given */
   quality?: Pick<QualityReporter, 'report'>;
 }
 
 /** KPIs and the monthly management report. Bearer token. */
-export const kpiRoutes: FastifyPluginAsync<KpiRoutesDeps> = async (app, { auth, database, quality }) => {
+export const kpiRoutes: FastifyPluginAsync<KpiRoutesDeps> = async (app, { database, quality }) => {
   const { db } = database;
 
   app.get('/api/analytics/kpis', {

@@ -11,7 +11,6 @@ import { cleanContext } from '../clean/settings.js';
 import type { CleaningSettingsStore } from '../collect/cleaning-settings.js';
 import type { Database } from '../storage/database.js';
 import { auditCall } from './audit-routes.js';
-import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
 
 const Identity = Type.Object({ type: Type.String(), value: Type.String(), source: Type.String(), firstSeenAt: Type.String({ format: 'date-time' }) });
@@ -66,7 +65,6 @@ const MASKED = "Fields of a class the caller's role does not see in the clear ar
 const security = [{ bearer: [] }];
 
 export interface ProfilesRoutesDeps {
-  auth: Authenticator;
   /** every read of unmasked personal data is recorded in its audit log */
   database: Database;
   store: ProfileStore;
@@ -92,7 +90,7 @@ const LineageEntry = Type.Object({
   at: Type.String({ format: 'date-time' }),
 });
 
-export const profilesRoutes: FastifyPluginAsync<ProfilesRoutesDeps> = async (app, { auth, database, store, keyring, settings }) => {
+export const profilesRoutes: FastifyPluginAsync<ProfilesRoutesDeps> = async (app, { database, store, keyring, settings }) => {
   // A phone looked up in national format is read as the workspace's sources would write it.
   async function countriesOf(workspaceId: string): Promise<readonly string[]> {
     return cleanContext(await settings.workspace(workspaceId), {}, new Date()).countries;

@@ -8,7 +8,6 @@ import { auditQuality } from '../quality/audit.js';
 import type { QualityReporter } from '../quality/report.js';
 import type { CleaningSettingsStore } from '../collect/cleaning-settings.js';
 import type { Database } from '../storage/database.js';
-import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
 
 const Ratio = (description: string) => Type.Number({ minimum: 0, maximum: 1, description });
@@ -76,7 +75,6 @@ const security = [{ bearer: [] }];
 const SourceParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 256, description: 'source id' }) });
 
 export interface QualityRoutesDeps {
-  auth: Authenticator;
   database: Database;
   reporter: QualityReporter;
   settings: CleaningSettingsStore;
@@ -111,7 +109,7 @@ function examplesFor<T extends { field: string; examples: Array<{ value: unknown
   };
 }
 
-export const qualityRoutes: FastifyPluginAsync<QualityRoutesDeps> = async (app, { auth, database, reporter, settings }) => {
+export const qualityRoutes: FastifyPluginAsync<QualityRoutesDeps> = async (app, { database, reporter, settings }) => {
 
   app.get('/api/quality', {
     config: { access: 'analytics.read' },

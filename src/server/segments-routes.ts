@@ -10,7 +10,6 @@ import { TagDefinitionSchema, type TagDefinition } from '../segments/tag-definit
 import type { Database } from '../storage/database.js';
 import { can } from '../privacy/access.js';
 import { auditCall } from './audit-routes.js';
-import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
 
 const errors = { '4xx': { $ref: 'Error#' } };
@@ -70,7 +69,6 @@ const Targets = Type.Object(
 );
 
 export interface SegmentsRoutesDeps {
-  auth: Authenticator;
   database: Database;
   profiles: ProfileStore;
 }
@@ -135,7 +133,7 @@ function csvRow(p: Profile, fields: readonly string[]): string {
 }
 
 /** Segments, tags and membership changes. Bearer token. */
-export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app, { auth, database, profiles }) => {
+export const segmentsRoutes: FastifyPluginAsync<SegmentsRoutesDeps> = async (app, { database, profiles }) => {
   const segments = createSegmentStore(database.db);
   const tags = createTagStore(database.db);
   // Only the CSV upload of ids takes a body that is not JSON.

@@ -5,7 +5,6 @@ import { PLAN_MODES, TrackingPlanSchema, validateTrackingPlan, VIOLATION_KINDS, 
 import type { StoredPlan, TrackingPlans } from '../collect/tracking-plans-store.js';
 import type { Database } from '../storage/database.js';
 import { auditCall } from './audit-routes.js';
-import type { Authenticator } from './auth.js';
 import { ApiError, codeForReason } from './errors.js';
 
 const PlanView = Type.Object({
@@ -34,7 +33,6 @@ const errors = { '4xx': { $ref: 'Error#' } };
 const security = [{ bearer: [] }];
 
 export interface SourcesRoutesDeps {
-  auth: Authenticator;
   trackingPlans: TrackingPlans;
   /** configuration changes are recorded in its audit log */
   database: Database;
@@ -43,7 +41,7 @@ export interface SourcesRoutesDeps {
 const view = (sourceId: string, stored: StoredPlan) => ({ sourceId, plan: stored.plan, updatedAt: stored.updatedAt.toISOString() });
 
 /** Per-source settings under /api/sources/:id: the tracking plan and its violations. Bearer token. */
-export const sourcesRoutes: FastifyPluginAsync<SourcesRoutesDeps> = async (app, { auth, trackingPlans, database }) => {
+export const sourcesRoutes: FastifyPluginAsync<SourcesRoutesDeps> = async (app, { trackingPlans, database }) => {
 
   async function existing(workspaceId: string, id: string): Promise<void> {
     if (!(await trackingPlans.sourceExists(workspaceId, id))) throw new ApiError('CUSTODIAN_NOT_FOUND', `no source ${id}`, 'id');

@@ -5,7 +5,6 @@ import { sourceNameProblem } from '../collect/sources.js';
 import { mapWebhook, parseWebhookMapping, type MappingIssue, type WebhookMapping } from '../collect/webhook-mapping.js';
 import type { StoredWebhookMapping, WebhookStore } from '../collect/webhook-store.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../collect/webhook-api.js';
-import type { Authenticator } from './auth.js';
 import { ApiError, codeForReason } from './errors.js';
 
 const MappingDocument = Type.Record(Type.String(), Type.Unknown(), {
@@ -32,7 +31,6 @@ const security = [{ bearer: [] }];
 const Params = Type.Object({ id: Type.String({ description: 'source id' }) });
 
 export interface WebhookRoutesDeps {
-  auth: Authenticator;
   store: WebhookStore;
   junk: JunkIdFilter;
 }
@@ -64,7 +62,7 @@ function checkedSource(id: string): void {
 }
 
 /** Management of webhook mappings: bearer token, under /api/sources/:id/webhook-mapping. */
-export const webhookRoutes: FastifyPluginAsync<WebhookRoutesDeps> = async (app, { auth, store, junk }) => {
+export const webhookRoutes: FastifyPluginAsync<WebhookRoutesDeps> = async (app, { store, junk }) => {
 
   app.put('/api/sources/:id/webhook-mapping', {
     config: { access: 'settings.write' },

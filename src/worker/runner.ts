@@ -2,6 +2,7 @@
 export interface WorkerLogger {
   error(details: object, message: string): void;
 }
+import { KeyringError } from '../privacy/crypto.js';
 import { deadLetterOldest, processBatch, type BatchOutcome, type PipelineDeps } from './pipeline.js';
 
 /** A message that fails this many times on its own is set aside (dead-lettered). */
@@ -21,6 +22,12 @@ export interface WorkerOptions {
   logger?: WorkerLogger;
   onBatch?: (outcome: BatchOutcome, ms: number) => void;
   onDeadLetter?: (messageId: string | null) => void;
+}
+
+/** The KeyringError behind a failure (thrown as is, or as the cause of another error), if one is. */
+function keyringErrorOf(error: unknown): KeyringError | null {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth += 1) if (e instanceof KeyringError) return e;
+  return null;
 }
 
 /** Run the pipeline in a loop: batches back to back while there is work, then wait. */
@@ -46,17 +53,33 @@ export function startWorker(deps: PipelineDeps, options: WorkerOptions = {}): Wo
     // After a failed batch, go one message at a time through what it held, to
     // find the message at fault without holding up the others.
     let isolating = 0;
+    // Batches in a row that failed for want of a key: they back off like failures, and set nothing aside.
+    let keyWaits = 0;
     while (!stopped) {
       let processed = 0;
       try {
         woken = false;
         processed = await runOnce(isolating > 0 ? 1 : batchSize);
         failures = 0;
+        keyWaits = 0;
         isolating = Math.max(0, isolating - processed);
       } catch (error) {
-        failures += 1;
-        isolating = batchSize;
-        options.logger?.error({ err: error }, 'pipeline batch failed; it stays in the log and will be retried');
+        const keyError = keyringErrorOf(error);
+        // A key this process has not loaded, or has no current one of: not the message's fault. Reload the keys and
+        // try again (backing off), without counting toward setting the message aside. A key destroyed, or a
+        // ciphertext that does not open, is the message's: reloading does not change that, so it counts.
+        if (keyError) {
+          const reload = (deps.keyring as { refresh?: () => Promise<void> }).refresh;
+          await reload?.call(deps.keyring).catch((reloadError: unknown) => options.logger?.error({ err: reloadError }, 'reloading the data keys failed'));
+        }
+        if (keyError?.kind === 'unavailable') {
+          keyWaits += 1;
+          options.logger?.error({ err: error, keyId: keyError.keyId }, 'pipeline batch needs a data key this process does not have; keys reloaded, it will be retried');
+        } else {
+          failures += 1;
+          isolating = batchSize;
+          options.logger?.error({ err: error }, 'pipeline batch failed; it stays in the log and will be retried');
+        }
         if (failures > DEAD_LETTER_AFTER) {
           try {
             const messageId = await deadLetterOldest(deps, error instanceof Error ? error.message : String(error));
@@ -69,15 +92,16 @@ export function startWorker(deps: PipelineDeps, options: WorkerOptions = {}): Wo
           }
         }
       }
-      if (processed > 0 && failures === 0) {
+      if (processed > 0 && failures === 0 && keyWaits === 0) {
         // Embedded PostgreSQL runs in this thread and answers without a trip
         // through the event loop: back-to-back batches would keep the API
         // from even accepting a connection. Let I/O in between batches.
         await new Promise<void>((resolve) => setImmediate(resolve));
         continue;
       }
-      const waitMs = failures > 0 ? Math.min(30_000, pollMs * 2 ** failures) : pollMs;
-      if (woken && failures === 0) continue;
+      const backoff = Math.max(failures, keyWaits);
+      const waitMs = backoff > 0 ? Math.min(30_000, pollMs * 2 ** backoff) : pollMs;
+      if (woken && backoff === 0) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, waitMs);
         wakeUp = () => {

@@ -181,9 +181,6 @@ export function can(role: Role, permission: Permission): boolean {
   return role.permissions.includes(permission);
 }
 
-export function seesClass(role: Role, fieldClass: FieldClass): boolean {
-  return fieldClass === 'behavioral' || (role.unmasked as readonly string[]).includes(fieldClass);
-}
 
 /** Does a profile's trait set fall inside a scope? Values compare as strings, case-insensitively, like segment trait conditions on text. */
 export function inScope(scope: ProfileScope, traits: Record<string, unknown>): boolean {

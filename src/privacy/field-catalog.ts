@@ -19,12 +19,13 @@ const QUASI_KEYS = new Set([
   'birthyear', 'birthday', 'birthdate', 'dateofbirth', 'dob', 'age', 'gender', 'sex', 'countrycode', 'title', 'company', 'timezone',
 ]);
 
-function fold(key: string): string {
+/** A key as the catalog compares it: lower-cased, separators removed. */
+export function foldKey(key: string): string {
   return key.toLowerCase().replace(/[\s_\-.]/g, '');
 }
 
 export function classifyField(key: string): FieldClass {
-  const folded = fold(key);
+  const folded = foldKey(key);
   if (IDENTIFIER_KEYS.has(folded)) return 'identifier';
   if (QUASI_KEYS.has(folded)) return 'quasi';
   return 'behavioral';
@@ -49,7 +50,7 @@ export function splitByClass(fields: Record<string, unknown>): SplitFields {
   const plain: Record<string, unknown> = {};
   let secret: Record<string, unknown> | null = null;
   for (const [key, value] of Object.entries(fields)) {
-    if (isPlainObject(value) && fold(key) === 'address') {
+    if (isPlainObject(value) && foldKey(key) === 'address') {
       const inner = splitByClass(value);
       if (Object.keys(inner.plain).length > 0) plain[key] = inner.plain;
       if (inner.secret) (secret ??= {})[key] = inner.secret;

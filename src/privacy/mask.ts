@@ -1,5 +1,5 @@
 import type { Role } from './access.js';
-import { classifyField, type FieldClass } from './field-catalog.js';
+import { classifyField, foldKey, type FieldClass } from './field-catalog.js';
 
 // The parts of an address object that say where, not who: shown as they are.
 const PLACE_KEYS = new Set(['city', 'province', 'state', 'region', 'district', 'country', 'postalcode', 'postcode', 'zip', 'zipcode']);
@@ -13,7 +13,7 @@ export function maskValue(value: unknown): unknown {
   if (value === null || value === undefined) return value;
   if (typeof value === 'number') return maskValue(String(value));
   if (typeof value === 'object' && !Array.isArray(value)) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, PLACE_KEYS.has(k.toLowerCase().replace(/[\s_\-.]/g, '')) ? v : maskValue(v)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, PLACE_KEYS.has(foldKey(k)) ? v : maskValue(v)]));
   }
   if (typeof value !== 'string') return '***';
   const chars = [...value];
@@ -34,14 +34,12 @@ export function maskField(field: string, value: unknown): unknown {
 /** Who is looking: a role, or just the field classes it sees in the clear. */
 export type Viewer = Pick<Role, 'unmasked'>;
 
-const fold = (key: string) => key.toLowerCase().replace(/[\s_\-.]/g, '');
-
 // Tracking payloads name a person by keys the trait catalog has no reason to list.
 const PAYLOAD_IDENTIFIER_KEYS = new Set(['userid', 'anonymousid', 'ip', 'ipaddress', 'deviceid', 'advertisingid', 'latitude', 'longitude']);
 
 /** The class of a key anywhere in a profile, event or lineage entry: the field catalog's, plus the ids tracking payloads carry. */
 export function classOfKey(key: string): FieldClass {
-  return PAYLOAD_IDENTIFIER_KEYS.has(fold(key)) ? 'identifier' : classifyField(key);
+  return PAYLOAD_IDENTIFIER_KEYS.has(foldKey(key)) ? 'identifier' : classifyField(key);
 }
 
 /** Behavioral fields are seen by everyone; identifier and quasi fields by the roles granted them. */
@@ -50,7 +48,7 @@ export function viewerSees(viewer: Viewer, fieldClass: FieldClass): boolean {
 }
 
 // The common case (admin, support) costs nothing: the value goes out as it is.
-function seesAll(viewer: Viewer): boolean {
+export function seesAll(viewer: Viewer): boolean {
   return viewerSees(viewer, 'identifier') && viewerSees(viewer, 'quasi');
 }
 
@@ -67,7 +65,7 @@ function maskAs(fieldClass: FieldClass, value: unknown, viewer: Viewer): unknown
 }
 
 // shippingAddress, billing_address: an address by any name says where (quasi) and who (the rest).
-const isAddressKey = (key: string) => fold(key).endsWith('address');
+const isAddressKey = (key: string) => foldKey(key).endsWith('address');
 
 // A behavioral value is shown as it is, but a person may have typed their phone or email into it (a comment, a note).
 function maskBehavioral(value: unknown, viewer: Viewer): unknown {
@@ -88,7 +86,7 @@ function maskBehavioral(value: unknown, viewer: Viewer): unknown {
 export function maskFieldFor(key: string, value: unknown, viewer: Viewer): unknown {
   const fieldClass = classOfKey(key);
   if (isPlainObject(value) && isAddressKey(key)) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskAs(PLACE_KEYS.has(fold(k)) ? 'quasi' : 'identifier', v, viewer)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskAs(PLACE_KEYS.has(foldKey(k)) ? 'quasi' : 'identifier', v, viewer)]));
   }
   return fieldClass === 'behavioral' ? maskBehavioral(value, viewer) : maskAs(fieldClass, value, viewer);
 }

@@ -98,7 +98,6 @@ export const accessRoutes: FastifyPluginAsync<AccessRoutesDeps> = async (app, { 
   }, async (request, reply) => {
     const body = request.body as { workspace: string; email: string; password: string };
     const outcome = await login(db, body.workspace, body.email, body.password);
-    const known = await db.selectFrom('workspaces').select('id').where('id', '=', body.workspace).executeTakeFirst();
     if (outcome.kind === 'locked') {
       await appendAudit(db, { workspaceId: body.workspace, actor: `user:${outcome.userId}`, action: 'auth.locked', details: { ip: request.ip } });
       reply.header('retry-after', String(outcome.retryAfterSeconds));
@@ -106,6 +105,7 @@ export const accessRoutes: FastifyPluginAsync<AccessRoutesDeps> = async (app, { 
     }
     if (outcome.kind === 'invalid') {
       // Failures against unknown workspaces have no chain to go in.
+      const known = await db.selectFrom('workspaces').select('id').where('id', '=', body.workspace).executeTakeFirst();
       if (known) await appendAudit(db, { workspaceId: body.workspace, actor: outcome.userId ? `user:${outcome.userId}` : 'anonymous', action: 'auth.login_failed', details: { email: body.email.trim().toLowerCase().slice(0, 320), ip: request.ip } });
       throw new ApiError('CUSTODIAN_UNAUTHORIZED', 'the e-mail or the password is wrong (or the account is disabled)', 'password');
     }

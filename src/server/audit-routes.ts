@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Kysely } from 'kysely';
 import { appendAudit, queryAudit, verifyAudit, type AuditEntry, type AuditInput } from '../privacy/audit-log.js';
-import { maskFieldFor, viewerSees, type Viewer } from '../privacy/mask.js';
+import { maskFieldFor, seesAll, type Viewer } from '../privacy/mask.js';
 import type { Database } from '../storage/database.js';
 import type { Schema } from '../storage/schema.js';
 import type { Caller } from './auth.js';
@@ -56,7 +56,7 @@ export function auditCall(db: Kysely<Schema>, caller: Caller, entry: Omit<AuditI
  * Masking changes only the answer: the chain is verified on what was stored.
  */
 function detailsFor(entry: AuditEntry, viewer: Viewer): Record<string, unknown> {
-  if (viewerSees(viewer, 'identifier') && viewerSees(viewer, 'quasi')) return entry.details;
+  if (seesAll(viewer)) return entry.details;
   const personal = entry.action.startsWith('user.');
   return Object.fromEntries(Object.entries(entry.details).map(([key, value]) => [key, key.toLowerCase() === 'name' && !personal ? value : maskFieldFor(key, value, viewer)]));
 }

@@ -129,6 +129,7 @@ const READ_ROUTES: ReadRoute[] = [
   { route: 'GET /api/profiles/{id}/merges', permission: 'profiles.read', request: (ids) => ({ method: 'GET', url: `/api/profiles/${ids.zhang}/merges` }), carries: 'ids' },
   { route: 'GET /api/profiles/{id}/consents', permission: 'profiles.read', request: (ids) => ({ method: 'GET', url: `/api/profiles/${ids.zhang}/consents` }), carries: 'ids' },
   { route: 'GET /api/profiles/{id}/recommendations', permission: 'profiles.read', request: (ids) => ({ method: 'GET', url: `/api/profiles/${ids.zhang}/recommendations` }), carries: 'ids' },
+  { route: 'GET /api/profiles/{id}/campaigns', permission: 'profiles.read', request: (ids) => ({ method: 'GET', url: `/api/profiles/${ids.zhang}/campaigns` }), carries: 'ids' },
   {
     route: 'GET /api/profiles/export',
     permission: 'profiles.export',
@@ -370,7 +371,7 @@ describe.each(backends)('access matrix on $name', (backend) => {
       const audit = await admin('GET', `/api/audit?actor=token:${tokens.get(role)!.id}&action=profile.read&limit=1000`);
       const entries = (audit.json() as { entries: Array<{ profileId: string | null; details: { part: string } }> }).entries;
       expect(entries.every((e) => e.profileId === ids.zhang)).toBe(true);
-      expect(new Set(entries.map((e) => e.details.part))).toEqual(new Set(['lookup', 'profile', 'events', 'lineage', 'merges', 'consents', 'recommendations']));
+      expect(new Set(entries.map((e) => e.details.part))).toEqual(new Set(['lookup', 'profile', 'events', 'lineage', 'merges', 'consents', 'recommendations', 'campaigns']));
     }
   });
 

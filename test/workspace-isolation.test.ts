@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,12 +59,14 @@ const PRODUCT_A = 'Aurelia Teapot';
 const CATEGORY_A = 'aurelia-kitchenware';
 const BLOCKED_A = 'aurelia-blocked-id';
 const REVENUE_A = '4242.42';
+const DESTINATION_A = 'Aurelia Outbound Hook';
+const DESTINATION_URL_A = 'https://hooks.example.org/aurelia-outbound-7731';
 
 const MARKERS = [
   EMAIL_A, 'vantongeren', NAME_A, USER_A, ANON_A, '4155550142', EMAIL_A2, 'quistgaard', USER_A2, CITY_A, TRAIT_A, SEGMENT_A, TAG_A,
   SOURCE_PLAN, SOURCE_HOOK, SOURCE_IMPORT, PLAN_EVENT, UNDECLARED_EVENT, HOOK_USER, HOOK_EMAIL, CRM_ID, CRM_EMAIL, IMPORT_FILE,
   RETENTION_TRAIT, GOVERNANCE_OWNER, ROLE_A, STAFF_EMAIL, STAFF_NAME, TOKEN_NAME, MODEL_A, CONSENT_TEXT, COMPLAINT, PRODUCT_A,
-  CATEGORY_A, BLOCKED_A, REVENUE_A, 'msg-aurelia-',
+  CATEGORY_A, BLOCKED_A, REVENUE_A, DESTINATION_A, 'aurelia-outbound-7731', 'msg-aurelia-',
 ];
 // Values B may legitimately send and keep as its own: sources and roles named like A's, and
 // the e-mail typed at B's sign-in (B's audit log records a failed sign-in as typed). Once B has
@@ -89,6 +92,11 @@ interface AIds {
   identityRun: string;
   review: string;
   merge: string;
+  /** a webhook destination of A, and a realtime sync of A's segment to it */
+  destination: string;
+  segmentSync: string;
+  /** a triggered campaign of A with a journey step of A's person */
+  journeyCampaign: string;
 }
 
 interface BIds {
@@ -173,6 +181,11 @@ function routeTable(a: AIds, b: BIds): Record<string, Call[]> {
       { url: `/api/profiles/${a.person}/split`, body: { identities: [{ type: 'email', value: EMAIL_A }] }, expect: nf },
       { url: `/api/profiles/${a.person}/split`, body: { merge: a.merge }, expect: nf },
     ],
+    'GET /api/campaigns/{id}/journey': [
+      { url: `/api/campaigns/${a.journeyCampaign}/journey`, expect: nf },
+      { url: `/api/campaigns/${a.journeyCampaign}/journey?profileId=${a.person}`, expect: nf },
+    ],
+    'GET /api/campaigns/{id}/report': [{ url: `/api/campaigns/${a.journeyCampaign}/report`, expect: nf }],
     'GET /api/profiles/{id}/merges': [{ url: `/api/profiles/${a.person}/merges`, expect: [200], check: (res) => ((json(res).merges as unknown[]).length === 0 ? null : 'merges of A listed') }],
     'POST /api/profiles/merge': [
       { url: '/api/profiles/merge', body: { into: a.person, from: [a.other] }, expect: nf },
@@ -222,6 +235,26 @@ function routeTable(a: AIds, b: BIds): Record<string, Call[]> {
       { url: `/api/tags/${a.tag}/profiles/csv`, raw: { type: 'text/csv', payload: `id\n${a.person}\n` }, expect: nf },
       { url: `/api/tags/${b.tag}/profiles/csv`, raw: { type: 'text/csv', payload: `id\n${a.person}\n${a.other}\n` }, expect: [200], check: none('changed') },
     ],
+
+    'GET /api/destinations': [{ url: '/api/destinations', expect: [200] }],
+    'POST /api/destinations': [{ url: '/api/destinations', body: { name: 'B probe hook', kind: 'webhook', config: { url: 'http://127.0.0.1:9/b-probe' } }, expect: [201] }],
+    'GET /api/destinations/{id}': [{ url: `/api/destinations/${a.destination}`, expect: nf }],
+    'PATCH /api/destinations/{id}': [{ url: `/api/destinations/${a.destination}`, body: { name: 'B renamed it', config: { url: 'http://127.0.0.1:9/b' } }, expect: nf }],
+    'DELETE /api/destinations/{id}': [{ url: `/api/destinations/${a.destination}`, expect: nf }],
+    'POST /api/destinations/{id}/rotate-secret': [{ url: `/api/destinations/${a.destination}/rotate-secret`, expect: nf }],
+    'POST /api/destinations/{id}/test': [{ url: `/api/destinations/${a.destination}/test`, expect: nf }],
+    'GET /api/segment-syncs': [
+      { url: '/api/segment-syncs', expect: [200] },
+      { url: `/api/segment-syncs?segment=${a.segment}`, expect: [200], check: (res) => ((json(res).syncs as unknown[]).length === 0 ? null : 'syncs of A listed') },
+    ],
+    'POST /api/segment-syncs': [
+      { url: '/api/segment-syncs', body: { segmentId: a.segment, destinationId: a.destination, mode: 'realtime' }, expect: [400] },
+      { url: '/api/segment-syncs', body: { segmentId: a.segment, destinationId: a.destination, mode: 'scheduled', format: 'csv', everyHours: 1 }, expect: [400] },
+    ],
+    'GET /api/segment-syncs/{id}': [{ url: `/api/segment-syncs/${a.segmentSync}`, expect: nf }],
+    'PATCH /api/segment-syncs/{id}': [{ url: `/api/segment-syncs/${a.segmentSync}`, body: { enabled: false }, expect: nf }],
+    'DELETE /api/segment-syncs/{id}': [{ url: `/api/segment-syncs/${a.segmentSync}`, expect: nf }],
+    'POST /api/segment-syncs/{id}/run': [{ url: `/api/segment-syncs/${a.segmentSync}/run`, expect: nf }],
 
     'GET /api/analytics/rfm': [{ url: '/api/analytics/rfm', expect: [200] }],
     'POST /api/analytics/rfm/refresh': [{ url: '/api/analytics/rfm/refresh', body: { wait: true }, expect: [200] }],
@@ -451,6 +484,18 @@ describe.each(backends)('workspace isolation ($name)', (backend) => {
     const restrict = await ok(asA('POST', '/api/dsar', { type: 'restrict', identifier: { type: 'userId', value: USER_A2 } }), 201);
     await ok(asA('POST', '/api/quality/audit', {}));
     expect((await asA('GET', `/api/dsar/${access.id}/archive`)).body).toContain(NAME_A);
+    const destination = await ok(asA('POST', '/api/destinations', { name: DESTINATION_A, kind: 'webhook', config: { url: DESTINATION_URL_A } }), 201);
+    const segmentSync = await ok(asA('POST', '/api/segment-syncs', { segmentId: segment.id, destinationId: destination.id, mode: 'realtime' }), 201);
+    // A's journey: a triggered campaign and a step its person took, so a journey read across workspaces would show.
+    const journeyCampaign = randomUUID();
+    await db
+      .insertInto('campaigns')
+      .values({
+        workspace_id: A, id: journeyCampaign, name: 'Aurelia detractor follow-up', status: 'paused', channel: 'webhook', purpose: 'personalization', destination_id: 'aurelia-hook',
+        template: JSON.stringify({ body: 'hi' }), schedule: JSON.stringify({ kind: 'triggered', trigger: { on: 'event', event: 'Survey Responded' }, waitMinutes: 60 }), control_percent: 0, segment_id: null,
+      })
+      .execute();
+    await db.insertInto('journey_steps').values({ workspace_id: A, campaign_id: journeyCampaign, profile_id: found[0]!.id, step: 'triggered', at: new Date(), details: JSON.stringify({ event: 'Survey Responded' }) }).execute();
 
     a = {
       person: found[0]!.id,
@@ -471,6 +516,9 @@ describe.each(backends)('workspace isolation ($name)', (backend) => {
       identityRun: identityRun.id,
       review: String(review.id),
       merge: String(merge.id),
+      destination: destination.id,
+      segmentSync: segmentSync.id,
+      journeyCampaign,
     };
 
     // ---------------------------------------------------------------- workspace B's own data

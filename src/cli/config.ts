@@ -1,6 +1,6 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { STREAM_DEFAULTS, streamConfigProblem } from '../collect/stream-consumer.js';
 import { DEFAULT_COLLECT_RATE_LIMIT } from '../server/rate-limits.js';
 
@@ -31,6 +31,12 @@ export interface Config {
   rateLimit: number;
   /** CUSTODIAN_TRUST_PROXY: the reverse proxies whose X-Forwarded-For/-Proto to believe; absent: none */
   trustProxy?: number | string[];
+  /** CUSTODIAN_EXPORT_DIR: where file destinations and segment exports write (default <data>/exports) */
+  activationDir: string;
+  /** CUSTODIAN_PUBLIC_URL: the address people reach this server at, for links in messages */
+  publicUrl: string;
+  /** CUSTODIAN_SEND_LEASE_SECONDS: how long a sender holds a message it took before another may send it */
+  sendLeaseMs: number;
 }
 
 /** A certificate chain and its private key, read and checked at start-up. */
@@ -79,10 +85,12 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv): Config {
     if (!Number.isInteger(demoCustomers) || demoCustomers < 1 || demoCustomers > 1_000_000) throw new ConfigError(`--customers: ${JSON.stringify(flags.customers)} is not a whole number from 1 to 1,000,000`);
   }
   if (flags.seed !== undefined && (flags.seed === '' || flags.seed.length > 200)) throw new ConfigError('--seed: give 1 to 200 characters');
+  const dataDir = resolve(flags.data ?? env.CUSTODIAN_DATA ?? './data');
+  const tls = tlsConfig(flags, env);
   const config: Config = {
     port,
     host: env.HOST ?? '0.0.0.0',
-    dataDir: resolve(flags.data ?? env.CUSTODIAN_DATA ?? './data'),
+    dataDir,
     databaseUrl,
     demo: flags['no-demo'] ? 'off' : flags.demo ? 'on' : 'auto',
     demoCustomers,
@@ -91,13 +99,15 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv): Config {
     idBlocklist: (env.CUSTODIAN_ID_BLOCKLIST ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     logLevel: env.LOG_LEVEL ?? 'info',
     rateLimit: rateLimitConfig(env.CUSTODIAN_RATE_LIMIT),
+    activationDir: resolve(env.CUSTODIAN_EXPORT_DIR ?? join(dataDir, 'exports')),
+    publicUrl: publicUrlConfig(env.CUSTODIAN_PUBLIC_URL, port, tls !== null),
+    sendLeaseMs: sendLeaseConfig(env.CUSTODIAN_SEND_LEASE_SECONDS),
   };
   if (env.CUSTODIAN_WRITE_KEY) config.writeKey = env.CUSTODIAN_WRITE_KEY;
   if (env.CUSTODIAN_ADMIN_TOKEN) config.adminToken = env.CUSTODIAN_ADMIN_TOKEN;
   if (env.CUSTODIAN_MASTER_KEY) config.masterKey = env.CUSTODIAN_MASTER_KEY;
   const consume = consumeConfig(flags, env);
   if (consume) config.consume = consume;
-  const tls = tlsConfig(flags, env);
   if (tls) config.tls = tls;
   const trustProxy = trustProxyConfig(env.CUSTODIAN_TRUST_PROXY);
   if (trustProxy !== null) config.trustProxy = trustProxy;
@@ -110,6 +120,33 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv): Config {
     config.backup = { dir: resolve(env.CUSTODIAN_BACKUP_DIR), everyHours, keep };
   }
   return config;
+}
+
+/** Links in messages must reach this server from people's inboxes: an absolute http(s) URL, no query. */
+function publicUrlConfig(given: string | undefined, port: number, tls: boolean): string {
+  if (given === undefined || given === '') return `${tls ? 'https' : 'http'}://localhost:${port}`;
+  let url: URL;
+  try {
+    url = new URL(given);
+  } catch {
+    throw new ConfigError(`CUSTODIAN_PUBLIC_URL: ${JSON.stringify(given)} is not a URL; give the address people reach this server at, such as https://cdp.example.com`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '') {
+    throw new ConfigError(`CUSTODIAN_PUBLIC_URL: ${JSON.stringify(given)} must be an http or https address without a query or fragment`);
+  }
+  return given.replace(/\/+$/, '');
+}
+
+/**
+ * A lease shorter than a slow destination takes to answer a round would let a
+ * second sender send the same messages meanwhile; a long one delays resending
+ * after a crash. Two minutes covers a round at the webhook timeout.
+ */
+function sendLeaseConfig(given: string | undefined): number {
+  if (given === undefined || given === '') return 120_000;
+  const seconds = Number(given);
+  if (!Number.isFinite(seconds) || seconds < 1 || seconds > 3600) throw new ConfigError(`CUSTODIAN_SEND_LEASE_SECONDS: give a number of seconds from 1 to 3600 (got ${JSON.stringify(given)})`);
+  return Math.round(seconds * 1000);
 }
 
 export interface ConsumeConfig {

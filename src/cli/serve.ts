@@ -144,7 +144,7 @@ export async function serve(config: Config, version: string): Promise<void> {
 
 /** The worker's jobs, with scheduled backups when CUSTODIAN_BACKUP_DIR asks for them. */
 function scheduledJobs(config: Config, runtime: Runtime): ScheduledJob[] {
-  const jobs = workerJobs(runtime);
+  const jobs = workerJobs(runtime, { activationDir: config.activationDir, publicUrl: config.publicUrl, sendLeaseMs: config.sendLeaseMs });
   if (!config.backup) return jobs;
   const { dir, everyHours, keep } = config.backup;
   return [...jobs, scheduledBackup({ database: runtime.database, masterKey: runtime.masterKey, dir, keep, everyMs: everyHours * 3_600_000 })];

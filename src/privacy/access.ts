@@ -12,6 +12,8 @@ export const PERMISSIONS = [
   'profiles.write', // consent on someone's behalf, merges, splits, tagging people
   'segments.read',
   'segments.write',
+  'campaigns.read', // campaigns, their reports, coupon pools and segment syncs
+  'campaigns.write', // create, launch and pause campaigns; coupon pools, segment syncs
   'analytics.read', // aggregates: RFM, CLV, models, KPIs, quality, reports
   'analytics.run',
   'data.import', // files and demo data
@@ -55,7 +57,7 @@ export const BUILT_IN_ROLES: readonly Role[] = [
     name: 'analyst',
     description: 'aggregates, segments and models; identifiers masked',
     builtIn: true,
-    permissions: ['profiles.read', 'profiles.list', 'segments.read', 'segments.write', 'analytics.read', 'analytics.run', ...READ_CONFIG],
+    permissions: ['profiles.read', 'profiles.list', 'segments.read', 'segments.write', 'campaigns.read', 'analytics.read', 'analytics.run', ...READ_CONFIG],
     unmasked: ['quasi'],
     scope: null,
   },
@@ -63,7 +65,7 @@ export const BUILT_IN_ROLES: readonly Role[] = [
     name: 'marketer',
     description: 'segments and campaigns; identifiers masked',
     builtIn: true,
-    permissions: ['profiles.read', 'profiles.list', 'segments.read', 'segments.write', 'analytics.read'],
+    permissions: ['profiles.read', 'profiles.list', 'segments.read', 'segments.write', 'campaigns.read', 'campaigns.write', 'analytics.read'],
     unmasked: ['quasi'],
     scope: null,
   },

@@ -352,6 +352,9 @@ export interface Archive {
   scores: Array<{ name: string; value: number | null; label: string | null; computedAt: string }>;
   merges: Array<{ from: string; into: string; reason: string; at: string; score: number | null; actor: string | null; undoneAt: string | null }>;
   lineage: FieldHistoryEntry[];
+  /** every campaign that queued the person, and what happened to its message */
+  campaigns: Array<{ campaignId: string; name: string; channel: string; arm: string; status: string; reason: string | null; couponCode: string | null; queuedAt: string; sentAt: string | null }>;
+  coupons: Array<{ pool: string; code: string; issuedFor: string | null; issuedAt: string | null }>;
   restricted: boolean;
 }
 
@@ -381,7 +384,7 @@ export async function buildArchive(database: Database, keyring: Keyring, workspa
     cursor = page.nextCursor;
   }
   const any = sql<string>`any(${ids}::uuid[])`;
-  const [current, history, segments, changes, tags, scores, merges, restricted] = await Promise.all([
+  const [current, history, segments, changes, tags, scores, merges, restricted, campaigns, coupons] = await Promise.all([
     db.selectFrom('profile_consents').selectAll().where('workspace_id', '=', workspaceId).where('profile_id', '=', any).orderBy('purpose').execute(),
     db.selectFrom('consent_events').selectAll().where('workspace_id', '=', workspaceId).where('profile_id', '=', any).orderBy('at').execute(),
     db
@@ -410,6 +413,22 @@ export async function buildArchive(database: Database, keyring: Keyring, workspa
       .orderBy('created_at')
       .execute(),
     db.selectFrom('restricted_profiles').select('profile_id').where('workspace_id', '=', workspaceId).where('profile_id', '=', any).executeTakeFirst(),
+    db
+      .selectFrom('campaign_sends as s')
+      .innerJoin('campaigns as c', (j) => j.onRef('c.workspace_id', '=', 's.workspace_id').onRef('c.id', '=', 's.campaign_id'))
+      .select(['s.campaign_id', 'c.name', 'c.channel', 's.arm', 's.status', 's.reason', 's.coupon_code', 's.queued_at', 's.sent_at'])
+      .where('s.workspace_id', '=', workspaceId)
+      .where('s.profile_id', '=', any)
+      .orderBy('s.queued_at')
+      .execute(),
+    db
+      .selectFrom('coupons as k')
+      .innerJoin('coupon_pools as p', (j) => j.onRef('p.workspace_id', '=', 'k.workspace_id').onRef('p.id', '=', 'k.pool_id'))
+      .select(['p.name', 'k.code', 'k.issued_for', 'k.issued_at'])
+      .where('k.workspace_id', '=', workspaceId)
+      .where('k.profile_id', '=', any)
+      .orderBy('k.issued_at')
+      .execute(),
   ]);
   const { identities, records, ...rest } = profile;
   return {
@@ -428,6 +447,8 @@ export async function buildArchive(database: Database, keyring: Keyring, workspa
     scores: scores.map((s) => ({ name: s.name, value: s.value, label: s.label, computedAt: s.computed_at.toISOString() })),
     merges: merges.map((m) => ({ from: m.from_profile, into: m.into_profile, reason: m.reason, at: m.created_at.toISOString(), score: m.score, actor: m.actor, undoneAt: m.undone_at?.toISOString() ?? null })),
     lineage: await store.lineage(workspaceId, live, undefined, 100_000),
+    campaigns: campaigns.map((c) => ({ campaignId: c.campaign_id, name: c.name, channel: c.channel, arm: c.arm, status: c.status, reason: c.reason, couponCode: c.coupon_code, queuedAt: c.queued_at.toISOString(), sentAt: c.sent_at?.toISOString() ?? null })),
+    coupons: coupons.map((k) => ({ pool: k.name, code: k.code, issuedFor: k.issued_for, issuedAt: k.issued_at?.toISOString() ?? null })),
     restricted: restricted !== undefined,
   };
 }
@@ -538,6 +559,13 @@ async function erasePerson(tx: Transaction<Schema>, keyring: Keyring, workspaceI
   await del('profile_consents', tx.deleteFrom('profile_consents').where('workspace_id', '=', workspaceId).where('profile_id', '=', any).executeTakeFirst());
   await del('restricted_profiles', tx.deleteFrom('restricted_profiles').where('workspace_id', '=', workspaceId).where('profile_id', '=', any).executeTakeFirst());
   await del('consent_link_generations', tx.deleteFrom('consent_link_generations').where('workspace_id', '=', workspaceId).where('profile_id', '=', any).executeTakeFirst());
+  // Activation: what was (or was to be) sent to them goes, and nothing queued is sent after this commits.
+  await del('campaign_sends', tx.deleteFrom('campaign_sends').where('workspace_id', '=', workspaceId).where('profile_id', '=', any).executeTakeFirst());
+  await del('send_attempts', tx.deleteFrom('send_attempts').where('workspace_id', '=', workspaceId).where('profile_id', '=', any).executeTakeFirst());
+  await del('journey_entries', tx.deleteFrom('journey_entries').where('workspace_id', '=', workspaceId).where('profile_id', '=', any).executeTakeFirst());
+  await del('journey_steps', tx.deleteFrom('journey_steps').where('workspace_id', '=', workspaceId).where('profile_id', '=', any).executeTakeFirst());
+  // A coupon given out stays used (issued_at kept), but no longer names its holder.
+  counts.coupons = n(await tx.updateTable('coupons').set({ profile_id: null }).where('workspace_id', '=', workspaceId).where('profile_id', '=', any).executeTakeFirst());
   await del('profiles', tx.deleteFrom('profiles').where('workspace_id', '=', workspaceId).where('id', '=', any).executeTakeFirst());
   counts.quality_issues = await scrubQualityExamples(tx, keyring, workspaceId, new Set(messages));
   counts.analytics_runs = await scrubAnalytics(tx, workspaceId, ids);

@@ -27,6 +27,7 @@ export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = [
   { table: 'quality_issues', column: 'examples', key: [['workspace_id', 'text'], ['source_id', 'text'], ['field', 'text'], ['code', 'text']] },
   { table: 'identity_models', column: 'model', key: [['workspace_id', 'text']] },
   { table: 'webhook_mappings', column: 'secret_enc', key: [['workspace_id', 'text'], ['source_id', 'text']] },
+  { table: 'destinations', column: 'secret', key: [['workspace_id', 'text'], ['id', 'text']] },
 ];
 
 /**

@@ -10,6 +10,7 @@ import { createTrackingPlans } from '../collect/tracking-plans-store.js';
 import { webhookApi } from '../collect/webhook-api.js';
 import { createWebhookStore } from '../collect/webhook-store.js';
 import { MAX_LINK_TOKEN_LENGTH } from '../privacy/consent.js';
+import { DEFAULT_ACTIVATION_DIR } from '../activate/destinations.js';
 import { KeyringError, type Keyring } from '../privacy/crypto.js';
 import { createProfileStore } from '../profiles/store.js';
 import type { Database } from '../storage/database.js';
@@ -26,13 +27,18 @@ import { preferencePages } from './preferences-page.js';
 import { catalogRoutes } from './catalog-routes.js';
 import { sourcesRoutes } from './sources-routes.js';
 import { webhookRoutes } from './webhook-routes.js';
+import { destinationsRoutes } from './destinations-routes.js';
 import { qualityRoutes } from './quality-routes.js';
 import { identityRoutes } from './identity-routes.js';
 import { segmentsRoutes } from './segments-routes.js';
 import { analyticsRoutes } from './analytics-routes.js';
 import { kpiRoutes } from './kpi-routes.js';
+import { campaignReportRoutes } from './campaign-report-routes.js';
 import { auditRoutes } from './audit-routes.js';
 import { dsarRoutes } from './dsar-routes.js';
+import { campaignRoutes } from './campaign-routes.js';
+import { journeyRoutes } from './journey-routes.js';
+import { couponRoutes } from './coupon-routes.js';
 import { RuleSchema } from '../segments/rule.js';
 import { createCleaningSettingsStore } from '../collect/cleaning-settings.js';
 import { createQualityReporter } from '../quality/report.js';
@@ -59,6 +65,8 @@ export interface AppOptions {
   rateLimit?: number;
   /** reverse proxies whose forwarding headers are believed (CUSTODIAN_TRUST_PROXY): a hop count or addresses */
   trustProxy?: number | string[];
+  /** directory for file destinations (default ./data/exports); each workspace writes below its own folder of it */
+  activationDir?: string;
 }
 
 // A hop count trusts that many proxies nearest the server, whatever their addresses.
@@ -197,12 +205,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(analyticsRoutes, { database });
   await app.register(governanceRoutes, { database });
   await app.register(kpiRoutes, { database, quality: qualityReporter });
+  await app.register(campaignReportRoutes, { database });
   await app.register(qualityRoutes, { database, reporter: qualityReporter, settings: cleaningSettings });
   await app.register(identityRoutes, { identity: { database, keyring, junk } });
   await app.register(sourcesRoutes, { database, trackingPlans });
   await app.register(catalogRoutes);
   await app.register(auditRoutes, { database });
   await app.register(dsarRoutes, { database, keyring });
+  await app.register(campaignRoutes, { database, keyring });
+  await app.register(journeyRoutes, { database });
+  await app.register(couponRoutes, { database });
   await app.register(importsRoutes, { database, eventLog, junk, trackingPlans });
   const webhookStore = createWebhookStore(database, keyring);
   await app.register(webhookApi, {
@@ -215,6 +227,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     onAccepted: counted,
   });
   await app.register(webhookRoutes, { store: webhookStore, junk });
+  await app.register(destinationsRoutes, { database, keyring, activationDir: options.activationDir ?? DEFAULT_ACTIVATION_DIR });
 
   app.get('/health', {
     schema: {

@@ -44,7 +44,7 @@ const Archive = Type.Object({
   profile: Type.Record(Type.String(), Type.Unknown(), { description: 'traits (decrypted), tags, segments, scores, consents, provenance, mergedFrom' }),
   identities: Type.Array(Type.Record(Type.String(), Type.Unknown())),
   sourceRecords: Type.Array(Type.Record(Type.String(), Type.Unknown())),
-  events: Type.Array(Type.Record(Type.String(), Type.Unknown()), { description: 'every event, properties and context decrypted; campaign touches (email/SMS sends) are among them' }),
+  events: Type.Array(Type.Record(Type.String(), Type.Unknown()), { description: 'every event, properties and context decrypted' }),
   consents: Type.Object({ current: Type.Array(Type.Record(Type.String(), Type.Unknown())), history: Type.Array(Type.Record(Type.String(), Type.Unknown())) }),
   segments: Type.Array(Type.Record(Type.String(), Type.Unknown())),
   membershipChanges: Type.Array(Type.Record(Type.String(), Type.Unknown())),
@@ -52,6 +52,8 @@ const Archive = Type.Object({
   scores: Type.Array(Type.Record(Type.String(), Type.Unknown())),
   merges: Type.Array(Type.Record(Type.String(), Type.Unknown())),
   lineage: Type.Array(Type.Record(Type.String(), Type.Unknown()), { description: 'what cleaning did to each value, with the original as sent' }),
+  campaigns: Type.Array(Type.Record(Type.String(), Type.Unknown()), { description: 'every campaign that queued the person: sent, skipped (and why) or held out' }),
+  coupons: Type.Array(Type.Record(Type.String(), Type.Unknown()), { description: 'coupon codes given to the person' }),
   restricted: Type.Boolean(),
 });
 

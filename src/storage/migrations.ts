@@ -15,6 +15,7 @@ import { dsar } from './migrations/0012-dsar.js';
 import { access } from './migrations/0013-access.js';
 import { dataKeys } from './migrations/0014-data-keys.js';
 import { privacyGaps } from './migrations/0015-privacy-gaps.js';
+import { activation } from './migrations/0016-activation.js';
 
 /**
  * Migrations live in code so the built binary carries them; each is a list of
@@ -39,6 +40,7 @@ const ordered: ReadonlyArray<[name: string, statements: readonly string[]]> = [
   ['0013_access', access],
   ['0014_data_keys', dataKeys],
   ['0015_privacy_gaps', privacyGaps],
+  ['0016_activation', activation],
 ];
 
 function fromStatements(statements: readonly string[]): Migration {

@@ -619,6 +619,143 @@ export interface ConsentLinkGenerationTable {
   revoked_at: Timestamp;
 }
 
+/** Where activation sends: a webhook, a directory of files, a NATS subject (activate/destinations.ts). */
+export interface DestinationTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  kind: string;
+  config: Json<Record<string, unknown>>;
+  /** the webhook signing secret, sealed */
+  secret: Uint8Array | null;
+  created_by: string | null;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+}
+
+export interface CouponPoolTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  created_by: string | null;
+  created_at: DefaultedTimestamp;
+}
+
+export interface CouponTable {
+  workspace_id: string;
+  pool_id: string;
+  code: string;
+  /** who holds it; null while free, and after the holder's erasure */
+  profile_id: string | null;
+  /** what claimed it: `campaign:<id>`, `form:<id>` */
+  issued_for: string | null;
+  /** null while the code is free */
+  issued_at: Timestamp | null;
+}
+
+export interface CampaignTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  status: string;
+  channel: string;
+  purpose: string;
+  segment_id: ColumnType<string | null, string | null | undefined, string | null>;
+  destination_id: string;
+  control_percent: ColumnType<number, number | undefined, number>;
+  template: Json<Record<string, unknown>>;
+  coupon_pool_id: ColumnType<string | null, string | null | undefined, string | null>;
+  schedule: Json<Record<string, unknown>>;
+  frequency_cap: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  quiet_hours: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  attribution_days: ColumnType<number, number | undefined, number>;
+  cost_per_message: ColumnType<number, number | undefined, number>;
+  fixed_cost: ColumnType<number, number | undefined, number>;
+  currency: ColumnType<string, string | undefined, string>;
+  next_run_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_run_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_by: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+}
+
+/** The outbox: one row per campaign and person (activate/outbox.ts). */
+export interface CampaignSendTable {
+  workspace_id: string;
+  campaign_id: string;
+  profile_id: string;
+  arm: 'treatment' | 'control';
+  status: 'pending' | 'sending' | 'sent' | 'failed' | 'skipped' | 'control';
+  reason: string | null;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: Timestamp;
+  lease_until: Timestamp | null;
+  coupon_code: string | null;
+  queued_at: Timestamp;
+  sent_at: Timestamp | null;
+  last_error: string | null;
+}
+
+export interface SendAttemptTable {
+  workspace_id: string;
+  campaign_id: string;
+  profile_id: string;
+  attempt: number;
+  at: Timestamp;
+  outcome: 'sent' | 'retry' | 'failed' | 'deferred';
+  status_code: number | null;
+  error: string | null;
+  ms: number | null;
+}
+
+export interface JourneyEntryTable {
+  workspace_id: string;
+  campaign_id: string;
+  profile_id: string;
+  triggered_at: Timestamp;
+  wake_at: Timestamp;
+  trigger: Json<Record<string, unknown>>;
+  status: 'waiting' | 'done';
+}
+
+export interface JourneyStepTable {
+  workspace_id: string;
+  id: Generated<string>;
+  campaign_id: string;
+  profile_id: string;
+  step: 'triggered' | 'condition_met' | 'condition_failed' | 'queued' | 'skipped';
+  at: Timestamp;
+  details: ColumnType<Record<string, unknown>, string | undefined, string>;
+}
+
+export interface TriggerCursorTable {
+  workspace_id: string;
+  campaign_id: string;
+  /** bigint: text when read */
+  last_change_id: ColumnType<string, string | number, string | number>;
+}
+
+export interface SegmentSyncTable {
+  workspace_id: string;
+  id: string;
+  segment_id: string;
+  destination_id: string;
+  mode: 'realtime' | 'scheduled';
+  format: 'ndjson' | 'csv' | null;
+  /** trait keys exported with each member (scheduled syncs); never identifiers */
+  fields: ColumnType<string[], string | undefined, string>;
+  every_hours: number | null;
+  /** the last membership_changes id pushed; bigint: text when read */
+  cursor: ColumnType<string, string | number | undefined, string | number>;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  next_run_at: Timestamp | null;
+  last_run_at: Timestamp | null;
+  last_error: string | null;
+  sent: ColumnType<number, number | undefined, number>;
+  created_by: string | null;
+  created_at: DefaultedTimestamp;
+}
+
 export interface Schema {
   custodian_meta: MetaTable;
   workspaces: WorkspaceTable;
@@ -667,4 +804,14 @@ export interface Schema {
   restricted_profiles: RestrictedProfileTable;
   consent_link_generations: ConsentLinkGenerationTable;
   data_keys: DataKeyTable;
+  destinations: DestinationTable;
+  coupon_pools: CouponPoolTable;
+  coupons: CouponTable;
+  campaigns: CampaignTable;
+  campaign_sends: CampaignSendTable;
+  send_attempts: SendAttemptTable;
+  journey_entries: JourneyEntryTable;
+  journey_steps: JourneyStepTable;
+  trigger_cursors: TriggerCursorTable;
+  segment_syncs: SegmentSyncTable;
 }

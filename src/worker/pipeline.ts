@@ -13,6 +13,7 @@ import { splitByClass } from '../privacy/field-catalog.js';
 import { consentsOfMessage, recordConsents } from '../privacy/consent.js';
 import { dropSuppressed } from '../privacy/suppression.js';
 import { refreshWorkspace } from '../segments/membership.js';
+import { enrollFromEvents } from '../activate/journeys.js';
 import { recordCleaning, type CleaningRecord } from '../quality/record.js';
 import type { Database } from '../storage/database.js';
 import type { Schema } from '../storage/schema.js';
@@ -139,6 +140,8 @@ export async function processBatch(deps: PipelineDeps, limit = 500): Promise<Bat
       for (const m of plan.merges) changed.add(m.from);
       for (const id of consented.profileIds) changed.add(id);
       const membership = await refreshWorkspace(tx, workspaceId, { now, profileIds: [...changed], cause: 'event' });
+      // activate: event triggers start journeys in the batch that stored the event, so a trigger fires once with it.
+      await enrollFromEvents(tx, workspaceId, plan.events.flatMap((e) => (e.profileId ? [{ profileId: e.profileId, event: (e.message.type === 'track' ? e.message.event : e.message.name) ?? null, properties: e.message.properties ?? {}, messageId: e.message.messageId, timestamp: e.message.timestamp }] : [])), now);
       entered += membership.entered;
       exited += membership.exited;
       profilesTouched += plan.profiles.size;

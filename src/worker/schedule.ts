@@ -16,6 +16,8 @@ import { applyRetention } from '../privacy/retention.js';
 import { createQualityReporter } from '../quality/report.js';
 import { refreshWorkspace } from '../segments/membership.js';
 import type { Database } from '../storage/database.js';
+import { finishCampaigns, runDueCampaigns } from '../activate/scheduler.js';
+import { createSender, type Sender } from '../activate/sender.js';
 import type { WorkerLogger } from './runner.js';
 
 export interface ScheduledJob {
@@ -213,8 +215,24 @@ export async function keepMonthlyReports(deps: IdentityDeps, now = new Date()): 
   return kept;
 }
 
-/** The jobs a worker process runs besides the pipeline. */
-export function workerJobs(deps: IdentityDeps): ScheduledJob[] {
+/** Where activation writes files and what address its links carry (config CUSTODIAN_EXPORT_DIR, CUSTODIAN_PUBLIC_URL). */
+export interface ActivationSettings {
+  activationDir: string;
+  publicUrl: string;
+  /** how long the sender holds a message it took (CUSTODIAN_SEND_LEASE_SECONDS) */
+  sendLeaseMs?: number;
+}
+
+/** Due campaigns queued, the outbox sent until nothing is due, finished campaigns closed. */
+export async function runCampaigns(db: Database['db'], sender: Sender, signal: AbortSignal): Promise<number> {
+  await runDueCampaigns(db);
+  const outcome = await sender.drain({ signal });
+  await finishCampaigns(db);
+  return outcome.claimed;
+}
+
+/** The jobs a worker process runs besides the pipeline; activation's only when told where it writes and links to. */
+export function workerJobs(deps: IdentityDeps, activation?: ActivationSettings): ScheduledJob[] {
   // Where re-encryption stopped (shutdown, a failure): the next run goes on from there.
   const reencryptCursors = new Map<string, string[]>();
   return [
@@ -239,5 +257,15 @@ export function workerJobs(deps: IdentityDeps): ScheduledJob[] {
     // After `custodian keys rotate`: rows under retired keys move to the new ones, and emptied keys are destroyed.
     // A run with nothing retired is one small query; one that has work goes on until done or stopped.
     { name: 'keys-reencrypt', everyMs: 300_000, firstAfterMs: 60_000, run: (signal) => reencryptRetired(deps.database, deps.keyring, { signal, cursors: reencryptCursors }) },
+    ...(activation ? activationJobs(deps, activation) : []),
+  ];
+}
+
+function activationJobs(deps: IdentityDeps, activation: ActivationSettings): ScheduledJob[] {
+  // One sender per process, kept across runs: destinations stay open (keep-alive sockets, a NATS connection).
+  const sender = createSender({ database: deps.database, keyring: deps.keyring, activationDir: activation.activationDir, publicUrl: activation.publicUrl }, activation.sendLeaseMs ? { leaseMs: activation.sendLeaseMs } : {});
+  return [
+    // Messages go out within seconds of being due; a run goes on while anything is due, so a big campaign is one run.
+    { name: 'campaigns', everyMs: 2_000, firstAfterMs: 5_000, run: (signal) => runCampaigns(deps.database.db, sender, signal) },
   ];
 }

@@ -25,7 +25,7 @@ describe.each(backends)('trigger journeys on $name', (backend) => {
   const db = () => t.database.db;
   const admin = (method: 'POST' | 'GET', url: string, body?: unknown) =>
     t.app.inject({ method, url, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { payload: JSON.stringify(body) }) });
-  const campaign = (id: string, schedule: Schedule, extra: { segmentId?: string; status?: string } = {}) =>
+  const campaign = (id: string, schedule: Schedule, extra: { segmentId?: string; status?: string; controlPercent?: number } = {}) =>
     db()
       .insertInto('campaigns')
       .values({
@@ -38,7 +38,7 @@ describe.each(backends)('trigger journeys on $name', (backend) => {
         destination_id: 'dest-test',
         template: JSON.stringify({ body: 'hi' }),
         schedule: JSON.stringify(schedule),
-        control_percent: 0,
+        control_percent: extra.controlPercent ?? 0,
         segment_id: extra.segmentId ?? null,
       })
       .execute();
@@ -200,6 +200,22 @@ describe.each(backends)('trigger journeys on $name', (backend) => {
     await db().updateTable('campaigns').set({ status: 'active' }).where('workspace_id', '=', WS).where('id', '=', 'paused').execute();
     await advanceJourneys(db(), new Date(Date.now() + 2 * MINUTE));
     expect(await sends('paused')).toEqual([{ profile_id: ned, status: 'pending', arm: 'treatment' }]);
+  });
+
+  it('logs the arm each person was queued in, as the outbox has it, with a control group', async () => {
+    await campaign('split', { kind: 'triggered', trigger: { on: 'event', event: 'App Opened' }, waitMinutes: 0 }, { controlPercent: 50 });
+    const users = Array.from({ length: 16 }, (_, i) => `split-${i}`);
+    await send(users.map((u) => track({ userId: u }, 'App Opened')));
+    const outcome = await advanceJourneys(db(), new Date(Date.now() + 1000));
+    expect(outcome.queued).toBeGreaterThanOrEqual(16);
+    const rows = await sends('split');
+    expect(rows).toHaveLength(16);
+    // Sixteen people at 50%: both arms all but surely have someone (a 1 in 32,768 chance otherwise).
+    expect(new Set(rows.map((r) => r.arm))).toEqual(new Set(['treatment', 'control']));
+    for (const r of rows) {
+      const queued = (await stepsOf('split', r.profile_id)).find((s) => s.step === 'queued');
+      expect(queued?.details).toEqual({ arm: r.arm });
+    }
   });
 
   it('queues a person merged after triggering once, as the live profile', async () => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimCoupons } from '../src/activate/coupons.js';
 import { createModel } from '../src/analytics/model-training.js';
 import { secretHash } from '../src/privacy/accounts.js';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from './helpers/app.js';
@@ -61,12 +62,14 @@ const BLOCKED_A = 'aurelia-blocked-id';
 const REVENUE_A = '4242.42';
 const DESTINATION_A = 'Aurelia Outbound Hook';
 const DESTINATION_URL_A = 'https://hooks.example.org/aurelia-outbound-7731';
+const COUPON_POOL_A = 'Aurelia Loyalty Coupons';
+const COUPON_CODE_A = 'AURELIA-COUPON-5517';
 
 const MARKERS = [
   EMAIL_A, 'vantongeren', NAME_A, USER_A, ANON_A, '4155550142', EMAIL_A2, 'quistgaard', USER_A2, CITY_A, TRAIT_A, SEGMENT_A, TAG_A,
   SOURCE_PLAN, SOURCE_HOOK, SOURCE_IMPORT, PLAN_EVENT, UNDECLARED_EVENT, HOOK_USER, HOOK_EMAIL, CRM_ID, CRM_EMAIL, IMPORT_FILE,
   RETENTION_TRAIT, GOVERNANCE_OWNER, ROLE_A, STAFF_EMAIL, STAFF_NAME, TOKEN_NAME, MODEL_A, CONSENT_TEXT, COMPLAINT, PRODUCT_A,
-  CATEGORY_A, BLOCKED_A, REVENUE_A, DESTINATION_A, 'aurelia-outbound-7731', 'msg-aurelia-',
+  CATEGORY_A, BLOCKED_A, REVENUE_A, DESTINATION_A, 'aurelia-outbound-7731', COUPON_POOL_A, COUPON_CODE_A, 'msg-aurelia-',
 ];
 // Values B may legitimately send and keep as its own: sources and roles named like A's, and
 // the e-mail typed at B's sign-in (B's audit log records a failed sign-in as typed). Once B has
@@ -97,6 +100,8 @@ interface AIds {
   segmentSync: string;
   /** a triggered campaign of A with a journey step of A's person */
   journeyCampaign: string;
+  /** a coupon pool of A holding COUPON_CODE_A, given to A's person */
+  couponPool: string;
 }
 
 interface BIds {
@@ -186,6 +191,30 @@ function routeTable(a: AIds, b: BIds): Record<string, Call[]> {
       { url: `/api/campaigns/${a.journeyCampaign}/journey?profileId=${a.person}`, expect: nf },
     ],
     'GET /api/campaigns/{id}/report': [{ url: `/api/campaigns/${a.journeyCampaign}/report`, expect: nf }],
+    'GET /api/campaigns': [{ url: '/api/campaigns?limit=500', expect: [200], check: (res) => ((json(res).campaigns as Array<{ id: string }>).some((c) => c.id === a.journeyCampaign) ? 'A’s campaign listed' : null) }],
+    'POST /api/campaigns': [
+      { url: '/api/campaigns', body: { name: 'b probe campaign', channel: 'webhook', segmentId: a.segment, destinationId: a.destination, template: { body: 'hi' }, schedule: { kind: 'once' } }, expect: [400] },
+    ],
+    'GET /api/campaigns/{id}': [{ url: `/api/campaigns/${a.journeyCampaign}`, expect: nf }],
+    'PATCH /api/campaigns/{id}': [{ url: `/api/campaigns/${a.journeyCampaign}`, body: { name: 'b renamed it' }, expect: nf }],
+    'DELETE /api/campaigns/{id}': [{ url: `/api/campaigns/${a.journeyCampaign}`, expect: nf }],
+    'POST /api/campaigns/{id}/launch': [{ url: `/api/campaigns/${a.journeyCampaign}/launch`, expect: nf }],
+    'POST /api/campaigns/{id}/pause': [{ url: `/api/campaigns/${a.journeyCampaign}/pause`, expect: nf }],
+    'POST /api/campaigns/{id}/stop': [{ url: `/api/campaigns/${a.journeyCampaign}/stop`, expect: nf }],
+    'POST /api/campaigns/{id}/archive': [{ url: `/api/campaigns/${a.journeyCampaign}/archive`, expect: nf }],
+    'GET /api/campaigns/{id}/sends': [{ url: `/api/campaigns/${a.journeyCampaign}/sends`, expect: nf }],
+    'POST /api/campaigns/{id}/preview': [
+      { url: `/api/campaigns/${a.journeyCampaign}/preview`, body: {}, expect: nf },
+      { url: `/api/campaigns/${a.journeyCampaign}/preview`, body: { profileIds: [a.person] }, expect: nf },
+    ],
+    'GET /api/profiles/{id}/campaigns': [{ url: `/api/profiles/${a.person}/campaigns`, expect: nf }],
+    'GET /api/coupon-pools': [{ url: '/api/coupon-pools', expect: [200], check: (res) => ((json(res).pools as Array<{ id: string }>).some((p) => p.id === a.couponPool) ? 'A’s pool listed' : null) }],
+    'POST /api/coupon-pools': [{ url: '/api/coupon-pools', body: { name: 'b-probe-pool' }, expect: [201] }],
+    'GET /api/coupon-pools/{id}': [{ url: `/api/coupon-pools/${a.couponPool}`, expect: nf }],
+    'POST /api/coupon-pools/{id}/codes': [
+      { url: `/api/coupon-pools/${a.couponPool}/codes`, body: { codes: ['B-PROBE-CODE'] }, expect: nf },
+      { url: `/api/coupon-pools/${a.couponPool}/codes`, body: { generate: { count: 5 } }, expect: nf },
+    ],
     'GET /api/profiles/{id}/merges': [{ url: `/api/profiles/${a.person}/merges`, expect: [200], check: (res) => ((json(res).merges as unknown[]).length === 0 ? null : 'merges of A listed') }],
     'POST /api/profiles/merge': [
       { url: '/api/profiles/merge', body: { into: a.person, from: [a.other] }, expect: nf },
@@ -496,6 +525,11 @@ describe.each(backends)('workspace isolation ($name)', (backend) => {
       })
       .execute();
     await db.insertInto('journey_steps').values({ workspace_id: A, campaign_id: journeyCampaign, profile_id: found[0]!.id, step: 'triggered', at: new Date(), details: JSON.stringify({ event: 'Survey Responded' }) }).execute();
+    // …and a message it sent A's person, so a campaign history read across workspaces would show.
+    await db.insertInto('campaign_sends').values({ workspace_id: A, campaign_id: journeyCampaign, profile_id: found[0]!.id, arm: 'treatment', status: 'sent', reason: null, next_attempt_at: new Date(), queued_at: new Date(), sent_at: new Date(), coupon_code: COUPON_CODE_A }).execute();
+    const couponPool = await ok(asA('POST', '/api/coupon-pools', { name: COUPON_POOL_A }), 201);
+    await ok(asA('POST', `/api/coupon-pools/${couponPool.id}/codes`, { codes: [COUPON_CODE_A, 'AURELIA-COUPON-5518'] }));
+    await claimCoupons(db, A, couponPool.id, [found[0]!.id], 'campaign:aurelia', new Date());
 
     a = {
       person: found[0]!.id,
@@ -519,6 +553,7 @@ describe.each(backends)('workspace isolation ($name)', (backend) => {
       destination: destination.id,
       segmentSync: segmentSync.id,
       journeyCampaign,
+      couponPool: couponPool.id,
     };
 
     // ---------------------------------------------------------------- workspace B's own data

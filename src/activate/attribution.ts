@@ -71,6 +71,13 @@ export interface CampaignReport {
 
 type Db = Kysely<Schema>;
 
+/**
+ * A window's length as days of 24 hours: `interval '1 day'` added to a timestamptz is a calendar day
+ * of the session's time zone (23 or 25 hours across a DST change), which would make the answer
+ * depend on the connection's settings.
+ */
+const windowLength = (days: number) => sql`${days * 24}::int * interval '1 hour'`;
+
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 const dayText = (d: Date): string => d.toISOString().slice(0, 10);
 
@@ -147,11 +154,11 @@ async function armConversions(db: Db, workspaceId: string, campaignId: string, d
       select m.arm, m.profile_id, max(m.ref) as ref, count(e.message_id) as orders, coalesce(sum(${AMOUNT}), 0) as revenue
       from mine m
       left join events e on e.workspace_id = ${workspaceId} and e.profile_id = m.live and e.event = 'Order Completed'
-        and e.timestamp > m.ref and e.timestamp <= m.ref + ${days}::int * interval '1 day'
+        and e.timestamp > m.ref and e.timestamp <= m.ref + ${windowLength(days)}
         and e.timestamp > ${span.after}::timestamptz and e.timestamp <= ${span.until}::timestamptz
       group by m.arm, m.profile_id)
     select arm, count(*)::int as people, (count(*) filter (where orders > 0))::int as converted, sum(revenue)::float8 as revenue,
-      max(ref) + ${days}::int * interval '1 day' as window_end
+      max(ref) + ${windowLength(days)} as window_end
     from per_person group by arm`.execute(db);
   const arm = (name: string): ArmCounts & { revenue: number; windowEnd: Date | null } => {
     const r = rows.find((x) => x.arm === name);
@@ -174,7 +181,7 @@ const NO_ONE: Awaited<ReturnType<typeof armConversions>> = {
  * greater campaign id, so the answer does not depend on the plan.
  */
 async function lastTouch(db: Db, workspaceId: string, campaignId: string, days: number, span: Span) {
-  const window = sql`${days}::int * interval '1 day'`;
+  const window = windowLength(days);
   const { rows } = await sql<{ day: string; orders: number; revenue: number | null }>`
     with mine as (
       select distinct coalesce(p.merged_into, cs.profile_id) as live, cs.sent_at

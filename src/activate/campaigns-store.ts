@@ -6,6 +6,7 @@ import { CHANNELS, type Channel } from './adapter.js';
 import { CHANNEL_PURPOSE, type Campaign, type CampaignStatus, type FrequencyCap, type MessageTemplate, type QuietHours, type Schedule } from './campaign.js';
 import { validateQuietHours } from './quiet-hours.js';
 import { validateTemplate } from './template.js';
+import { startTriggerCursor } from './journeys.js';
 import { validateSchedule } from './trigger-match.js';
 
 /** A refusal the API turns into 400/404/409, naming the field. */
@@ -71,22 +72,22 @@ export function campaignIssues(input: CampaignInput): Issue[] {
   if (input.currency !== undefined && !/^[A-Z]{3}$/.test(input.currency)) add('currency', 'an ISO 4217 code such as CNY or EUR');
   if (input.template && typeof input.template === 'object') issues.push(...validateTemplate(input.template, input.channel).map((i) => ({ field: i.field ?? 'template', message: i.message })));
   else add('template', 'a campaign needs a template');
-  if (input.schedule && typeof input.schedule === 'object') issues.push(...validateSchedule(input.schedule).map((i) => ({ field: i.field ?? 'schedule', message: i.message })));
+  if (input.schedule && typeof input.schedule === 'object') issues.push(...validateSchedule(input.schedule));
   else add('schedule', 'a campaign needs a schedule');
   return issues;
 }
 
-/** The checks against the workspace: the segment, destination and coupon pool it names exist. */
+/** The checks against the workspace: the segments, tags, destination and coupon pool it names exist. */
 async function referenceIssues(db: Kysely<Schema>, workspaceId: string, input: CampaignInput): Promise<Issue[]> {
   const issues: Issue[] = [];
-  const segmentIds = [input.segmentId, input.schedule.kind === 'triggered' && input.schedule.trigger.on === 'segment_entered' ? input.schedule.trigger.segmentId : null].filter((s): s is string => typeof s === 'string');
-  if (segmentIds.length > 0) {
-    const found = new Set((await db.selectFrom('segments').select('id').where('workspace_id', '=', workspaceId).where('id', 'in', segmentIds).execute()).map((r) => r.id));
-    if (input.segmentId && !found.has(input.segmentId)) issues.push({ field: 'segmentId', message: `no segment ${input.segmentId} in this workspace` });
-    if (input.schedule.kind === 'triggered' && input.schedule.trigger.on === 'segment_entered' && !found.has(input.schedule.trigger.segmentId)) {
-      issues.push({ field: 'schedule.trigger.segmentId', message: `no segment ${input.schedule.trigger.segmentId} in this workspace` });
-    }
-  }
+  const [segments, tags] = await Promise.all([
+    db.selectFrom('segments').select('id').where('workspace_id', '=', workspaceId).execute(),
+    db.selectFrom('tags').select('name').where('workspace_id', '=', workspaceId).execute(),
+  ]);
+  const known = { segmentIds: new Set(segments.map((s) => s.id)), tagNames: new Set(tags.map((t) => t.name.toLowerCase())) };
+  if (input.segmentId && !known.segmentIds.has(input.segmentId)) issues.push({ field: 'segmentId', message: `no segment ${input.segmentId} in this workspace` });
+  // The trigger's segment and the condition rule's segments and tags (its shape passed campaignIssues already).
+  issues.push(...validateSchedule(input.schedule, known));
   const destination = await db.selectFrom('destinations').select(['kind']).where('workspace_id', '=', workspaceId).where('id', '=', input.destinationId).executeTakeFirst();
   if (!destination) issues.push({ field: 'destinationId', message: `no destination ${input.destinationId} in this workspace` });
   if (input.couponPoolId) {
@@ -245,6 +246,8 @@ export async function launchCampaign(db: Kysely<Schema>, workspaceId: string, id
   let next: Date | null = current.nextRunAt;
   if (current.status === 'draft' && schedule.kind !== 'triggered') next = schedule.kind === 'once' && schedule.at ? new Date(schedule.at) : now;
   const row = await db.updateTable('campaigns').set({ status: 'active', next_run_at: next, updated_at: now }).where('workspace_id', '=', workspaceId).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+  // A segment trigger fires for people entering from this moment, not from when the job first sees the campaign.
+  if (current.status === 'draft' && schedule.kind === 'triggered' && schedule.trigger.on === 'segment_entered') await startTriggerCursor(db, workspaceId, id);
   return campaignOf(row);
 }
 
@@ -255,7 +258,7 @@ export async function pauseCampaign(db: Kysely<Schema>, workspaceId: string, id:
   return campaignOf(row);
 }
 
-/** Stop for good: what is still queued is skipped (campaign_stopped), and the campaign is done. */
+/** Stop for good: what is still queued is skipped (campaign_stopped), and the campaign is done; its waiting journeys close with a step saying so (journeys.ts). */
 export async function stopCampaign(db: Kysely<Schema>, workspaceId: string, id: string, now = new Date()): Promise<Campaign> {
   return db.transaction().execute(async (tx) => {
     const current = await mustGet(tx, workspaceId, id);
@@ -267,7 +270,6 @@ export async function stopCampaign(db: Kysely<Schema>, workspaceId: string, id: 
       .where('campaign_id', '=', id)
       .where('status', '=', 'pending')
       .execute();
-    await tx.updateTable('journey_entries').set({ status: 'done' }).where('workspace_id', '=', workspaceId).where('campaign_id', '=', id).where('status', '=', 'waiting').execute();
     const row = await tx.updateTable('campaigns').set({ status: 'done', next_run_at: null, updated_at: now }).where('workspace_id', '=', workspaceId).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
     return campaignOf(row);
   });

@@ -99,7 +99,10 @@ async function requirePool(db: Kysely<Schema>, workspaceId: string, poolId: stri
   if (!row) throw new CouponError('not_found', 'id', `no coupon pool ${poolId}`);
 }
 
-/** Insert codes, skipping those the pool holds; answers how many were new. */
+/**
+ * Insert codes, skipping those the pool holds; answers how many were new. Chunks commit on their own:
+ * an upload cut short can simply be sent again, as the codes already in count as duplicates.
+ */
 async function insertCodes(db: Kysely<Schema>, workspaceId: string, poolId: string, codes: readonly string[]): Promise<number> {
   let added = 0;
   for (let i = 0; i < codes.length; i += INSERT_CHUNK) {
@@ -220,14 +223,20 @@ async function claimOnce(db: Kysely<Schema>, workspaceId: string, poolId: string
 
 const MAX_ATTEMPTS = 8;
 
+async function lockPool(db: Kysely<Schema>, workspaceId: string, poolId: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`coupon_pool:${workspaceId}:${poolId}`}, 0))`.execute(db);
+}
+
 /**
  * One code of the pool for each person: the code they hold already, else a
  * free one, else null when the pool has run dry. A few statements for the
  * whole list, whatever its length. Safe under concurrency: two claims never
- * hand out one code, and two claims for the same person give them one code
- * (the later one, finding the person's new code on the holder index, starts
- * over and reads it). Run it in the transaction that records the sends, so a
- * rollback gives the codes back.
+ * hand out one code (free rows another claim has locked are skipped), and two
+ * claims for the same person give them one code: the later one meets the
+ * person on the holder index, starts over, and from then on waits its turn
+ * for the pool until the claims ahead of it have committed. Run it in the
+ * transaction that records the sends (READ COMMITTED), so a rollback gives
+ * the codes back.
  */
 export async function claimCoupons(db: Kysely<Schema>, workspaceId: string, poolId: string, profileIds: readonly string[], issuedFor: string, now: Date): Promise<Map<string, string | null>> {
   const out = new Map<string, string | null>();
@@ -246,9 +255,14 @@ export async function claimCoupons(db: Kysely<Schema>, workspaceId: string, pool
   const ids = [...spelled.keys()];
   if (ids.length === 0) return out;
   for (let attempt = 1; ; attempt++) {
+    // The first attempt takes no lock. Claims that met in a person and lost go on one at a time, or two of them
+    // could keep deadlocking each other on the holder index, retry after retry.
+    const serial = attempt > 1;
     try {
       let claimed: Map<string, string | null>;
       if (db.isTransaction) {
+        // Taken before the savepoint, so it holds until the caller's transaction ends, when its holders are visible.
+        if (serial) await lockPool(db, workspaceId, poolId);
         // The caller's transaction survives a failed attempt: only what this attempt did is undone.
         await sql`savepoint coupon_claim`.execute(db);
         try {
@@ -259,26 +273,15 @@ export async function claimCoupons(db: Kysely<Schema>, workspaceId: string, pool
         }
         await sql`release savepoint coupon_claim`.execute(db);
       } else {
-        claimed = await db.transaction().execute((trx) => claimOnce(trx, workspaceId, poolId, ids, issuedFor, now));
+        claimed = await db.transaction().execute(async (trx) => {
+          if (serial) await lockPool(trx, workspaceId, poolId);
+          return claimOnce(trx, workspaceId, poolId, ids, issuedFor, now);
+        });
       }
       for (const [id, code] of claimed) for (const name of spelled.get(id) ?? []) out.set(name, code);
       return out;
     } catch (error) {
-      if (process.env.DEBUG_CLAIM) console.log("attempt", attempt, (error as {code?: string}).code);
       if (!isRetryable(error) || attempt >= MAX_ATTEMPTS) throw error;
     }
   }
-}
-
-/** DSAR erasure: the codes no longer say whose they were, and stay issued so they are never given to someone else. */
-export async function releaseForErasure(db: Kysely<Schema>, workspaceId: string, profileIds: readonly string[]): Promise<number> {
-  const ids = profileIds.filter((id) => UUID.test(id)).map((id) => id.toLowerCase());
-  if (ids.length === 0) return 0;
-  const result = await db
-    .updateTable('coupons')
-    .set({ profile_id: null })
-    .where('workspace_id', '=', workspaceId)
-    .where('profile_id', '=', sql<string>`any(${ids}::uuid[])`)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
 }

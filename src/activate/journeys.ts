@@ -58,13 +58,22 @@ interface NewEntry {
   trigger: Record<string, unknown>;
 }
 
+// 7 parameters a row: 2,000 rows stay well under PostgreSQL's 65,535.
+const ENTER_CHUNK = 2000;
+
 /**
  * Insert journey entries, once per (campaign, person): an entry that exists
  * is left as it is, waiting or done, so a trigger firing again never starts a
  * second journey. Only entries made here get a `triggered` step.
  */
 async function enter(db: Kysely<Schema>, workspaceId: string, entries: readonly NewEntry[], now: Date): Promise<number> {
-  if (entries.length === 0) return 0;
+  let made = 0;
+  // A batch of 500 events matching many campaigns would pass that bound in one statement.
+  for (let i = 0; i < entries.length; i += ENTER_CHUNK) made += await enterChunk(db, workspaceId, entries.slice(i, i + ENTER_CHUNK), now);
+  return made;
+}
+
+async function enterChunk(db: Kysely<Schema>, workspaceId: string, entries: readonly NewEntry[], now: Date): Promise<number> {
   const made = await db
     .insertInto('journey_entries')
     .values(entries.map((e) => ({
@@ -257,7 +266,6 @@ interface DueEntry {
   campaign_id: string;
   profile_id: string;
   triggered_at: Date | string;
-  trigger: Record<string, unknown>;
   status: string | null;
   segment_id: string | null;
   schedule: unknown;
@@ -292,7 +300,7 @@ export async function advanceJourneys(db: Kysely<Schema>, now: Date, limit = 100
   return db.transaction().execute(async (tx) => {
     // Paused campaigns are filtered in the query, not after it: their due entries would otherwise fill every batch.
     const { rows: due } = await sql<DueEntry>`
-      select je.workspace_id, je.campaign_id, je.profile_id::text as profile_id, je.triggered_at, je.trigger,
+      select je.workspace_id, je.campaign_id, je.profile_id::text as profile_id, je.triggered_at,
         c.status, c.segment_id, c.schedule, c.control_percent
       from journey_entries je
       left join campaigns c on c.workspace_id = je.workspace_id and c.id = je.campaign_id
@@ -305,7 +313,9 @@ export async function advanceJourneys(db: Kysely<Schema>, now: Date, limit = 100
     const groups = new Map<string, DueEntry[]>();
     for (const d of due) {
       const key = `${d.workspace_id}\u0000${d.campaign_id}`;
-      groups.set(key, [...(groups.get(key) ?? []), d]);
+      const group = groups.get(key);
+      if (group) group.push(d);
+      else groups.set(key, [d]);
     }
     const steps: StepRow[] = [];
     for (const entries of groups.values()) {
@@ -320,8 +330,8 @@ export async function advanceJourneys(db: Kysely<Schema>, now: Date, limit = 100
         .where('profile_id', '=', sql<string>`any(${entries.map((e) => e.profile_id)}::uuid[])`)
         .execute();
     }
-    // One insert, in the order the steps were taken: ids follow it, and the route lists steps by id.
-    if (steps.length > 0) await tx.insertInto('journey_steps').values(steps).execute();
+    // Inserted in the order the steps were taken: ids follow it, and the route lists steps by id.
+    for (let i = 0; i < steps.length; i += ENTER_CHUNK) await tx.insertInto('journey_steps').values(steps.slice(i, i + ENTER_CHUNK)).execute();
     return outcome;
   });
 }
@@ -359,7 +369,10 @@ async function advanceCampaign(tx: Transaction<Schema>, entries: DueEntry[], now
     const merged = person === e.profile_id ? {} : { profileId: person };
     const checked: JourneyCheck[] = [];
     const failedChecks: JourneyCheck[] = [];
-    const check = (name: JourneyCheck, holds: boolean) => (checked.push(name), holds || failedChecks.push(name));
+    const check = (name: JourneyCheck, holds: boolean) => {
+      checked.push(name);
+      if (!holds) failedChecks.push(name);
+    };
     if (inAudience) check('audience', inAudience.has(person));
     if (rule) check('rule', rule.members.has(person));
     if (performed) check('not_performed', !performed.has(i));

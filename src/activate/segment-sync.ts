@@ -336,7 +336,8 @@ async function pushRealtime(db: Kysely<Schema>, sync: SegmentSync, adapter: () =
       if (changes.length < REALTIME_PAGE) break;
     }
   } catch (failure) {
-    error = short(failure);
+    // A shutdown is not the destination's fault: the sync just goes on at the next run.
+    if (!options.signal?.aborted) error = short(failure);
   }
   // Released: the next run (or the next after a failure) may take it at once.
   await db
@@ -393,10 +394,17 @@ async function exportScheduled(db: Kysely<Schema>, sync: SegmentSync, adapter: (
     rows = written.rows;
     location = written.location;
   } catch (failure) {
+    if (options.signal?.aborted) {
+      // Stopped by a shutdown: due again at once, for the next runner.
+      await db.updateTable('segment_syncs').set({ next_run_at: null }).where('workspace_id', '=', sync.workspaceId).where('id', '=', sync.id).execute();
+      return { rows: 0, location: null, error: null };
+    }
     error = short(failure);
   }
-  // A failed export waits for its next time too: retrying a broken destination every minute helps nobody.
-  const nextRunAt = new Date(now.getTime() + (sync.everyHours ?? 24) * 3_600_000);
+  // A failed export is tried again within the hour (or at its own interval, if shorter), not every minute:
+  // a broken destination rarely mends in seconds, and a daily export should not wait a day for a blip.
+  const every = sync.everyHours ?? 24;
+  const nextRunAt = new Date(now.getTime() + (error === null ? every : Math.min(every, 1)) * 3_600_000);
   await db
     .updateTable('segment_syncs')
     .set((eb) => ({ last_run_at: now, next_run_at: nextRunAt, sent: eb('sent', '+', rows), last_error: error }))

@@ -241,7 +241,7 @@ export function createSender(deps: SenderDeps, options: SenderOptions = {}): Sen
 
     const liveIds = [...new Set([...live.values()].map((p) => p.id))];
     const [restricted, consents, recent] = await Promise.all([
-      liveIds.length === 0 ? new Set<string>() : sql<{ id: string }>`${restrictedLiveIds(ws)}`.execute(db).then((r) => new Set(r.rows.map((x) => x.id))),
+      liveIds.length === 0 ? new Set<string>() : sql<{ id: string }>`select r.id from (${restrictedLiveIds(ws)}) as r(id)`.execute(db).then((r) => new Set(r.rows.map((x) => x.id))),
       consentState(db, ws, liveIds, campaign.purpose),
       campaign.frequencyCap && liveIds.length > 0
         ? db

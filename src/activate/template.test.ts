@@ -140,7 +140,9 @@ describe('validateTemplate', () => {
     ['wechat without its template id', { body: '', wechatData: { first: '{{traits.name}}' } }, 'wechat', ['template.wechatTemplateId']],
     ['wechat with a bad data field', { body: '', wechatTemplateId: 'TPL1', wechatData: { first: '{{traits.name}}', remark: '{{bad}}' } }, 'wechat', ['template.wechatData.remark']],
     ['a good wechat', { body: '', wechatTemplateId: 'TPL1', wechatData: { first: '您好 {{traits.name | 顾客}}', keyword1: '{{coupon}}' } }, 'wechat', []],
-    ['recommendations out of range', { body: '{{recommendations}}', recommendations: 0 }, 'webhook', ['template.recommendations']],
+    ['no recommendations asked for', { body: '{{recommendations}}', recommendations: 0 }, 'webhook', ['template.recommendations']],
+    ['more recommendations than can be shown', { body: '{{recommendations}}', recommendations: 10 }, 'webhook', ['template.recommendations']],
+    ['nine recommendations', { body: '{{recommendations}}', recommendations: 9 }, 'webhook', []],
     ['a body that is not text', { body: 42 }, 'webhook', ['template.body']],
   ])('%s', (_name, template, channel, fields) => {
     const issues = validateTemplate(template as never, channel as never);

@@ -291,8 +291,8 @@ export function validateTemplate(t: MessageTemplate, channel: Channel): Template
       for (const [key, value] of Object.entries(raw.wechatData)) compiledField(value, `template.wechatData.${key}`, issues);
     }
   }
-  if (raw.recommendations !== undefined && !(Number.isInteger(raw.recommendations) && (raw.recommendations as number) >= 1 && (raw.recommendations as number) <= 20)) {
-    issues.push({ field: 'template.recommendations', message: 'template.recommendations must be a whole number from 1 to 20' });
+  if (raw.recommendations !== undefined && !(Number.isInteger(raw.recommendations) && (raw.recommendations as number) >= 1 && (raw.recommendations as number) <= 9)) {
+    issues.push({ field: 'template.recommendations', message: 'template.recommendations must be a whole number from 1 to 9 (as many as recommendations.1 … recommendations.9 can show)' });
   }
   return issues;
 }

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Schema } from '../storage/schema.js';
 import { associationRules, basketsFrom, minimumCount, mineRules, TooManyItemsets, type AssociationRule, type Baskets } from './fpgrowth.js';
 import { AnalyticsInputError, recorded } from './jobs.js';
 import { liveProfileId } from '../storage/live-profile.js';
-import { isRestricted } from '../storage/restricted-profiles.js';
+import { isRestricted, restrictedLiveIds } from '../storage/restricted-profiles.js';
 import { loadBaskets, loadProfileItems, type BasketLevel, type BasketHistory } from './queries.js';
 import { evaluateHitRate, recommend, trainRecommender, type HitRateResult, type PurchaseHistory, type RecommendationReason, type RecommenderModel } from './recommend.js';
 
@@ -185,4 +185,86 @@ export async function recommendFor(db: Kysely<Schema>, workspaceId: string, prof
   const owned = (await loadProfileItems(db, workspaceId, id, artefact.level)).map((item) => index.get(item)).filter((i): i is number => i !== undefined);
   const picked = recommend(artefact.model, Int32Array.from(owned), k);
   return { profileId: id, level: artefact.level, owned: owned.length, recommendations: picked.map((r) => ({ item: artefact.items[r.item]!, score: r.score, reason: r.reason })) };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// After a training that found too few orders, batches do not try again for a while: a campaign asks once per
+// thousand people, and each try would load every basket and leave a failed run behind.
+const RETRAIN_AFTER_MS = 10 * 60_000;
+const untrainable = new Map<string, number>();
+const training = new Map<string, Promise<void>>();
+
+async function trainedArtefact(db: Kysely<Schema>, workspaceId: string): Promise<{ artefact: Artefact; index: Map<string, number> } | null> {
+  const loaded = await loadArtefact(db, workspaceId);
+  if (loaded) return loaded;
+  if ((untrainable.get(workspaceId) ?? 0) > Date.now()) return null;
+  // Concurrent batches of one workspace share one training instead of each starting its own.
+  let pending = training.get(workspaceId);
+  if (!pending) {
+    pending = runRecommender(db, workspaceId, {})
+      .then(() => undefined)
+      .catch((error: unknown) => {
+        if (!(error instanceof AnalyticsInputError)) throw error;
+        untrainable.set(workspaceId, Date.now() + RETRAIN_AFTER_MS);
+      })
+      .finally(() => training.delete(workspaceId));
+    training.set(workspaceId, pending);
+  }
+  await pending;
+  return loadArtefact(db, workspaceId);
+}
+
+/**
+ * What each profile has ordered, for many profiles in one query: loadProfileItems' batch twin.
+ * The item expression must stay the one queries.ts's basketItems builds, or owned items would not be recognised.
+ */
+async function loadManyProfileItems(db: Kysely<Schema>, workspaceId: string, profileIds: readonly string[], level: BasketLevel): Promise<Map<string, string[]>> {
+  const products = sql`jsonb_array_elements(case when jsonb_typeof(e.properties -> 'products') = 'array' then e.properties -> 'products' else '[]'::jsonb end)`;
+  const items =
+    level === 'category'
+      ? sql`array(select distinct x from unnest(array[e.properties ->> 'category'] || array(select item ->> 'category' from ${products} as item)) as x where x is not null and x <> '')`
+      : sql`array(select distinct x from (select coalesce(item ->> 'name', item ->> 'product_id', item ->> 'sku') as x from ${products} as item) i where x is not null and x <> '')`;
+  const { rows } = await sql<{ profile_id: string; item: string }>`
+    select distinct e.profile_id::text as profile_id, unnest(${items}) as item from events e
+    where e.workspace_id = ${workspaceId} and e.event = 'Order Completed' and e.profile_id = any(${profileIds}::uuid[])`.execute(db);
+  const out = new Map<string, string[]>();
+  for (const r of rows) {
+    const list = out.get(r.profile_id);
+    if (list) list.push(r.item);
+    else out.set(r.profile_id, [r.item]);
+  }
+  return out;
+}
+
+/**
+ * Up to k recommended item names for each of many live profiles (a campaign's batch), best first, from the
+ * workspace's trained recommender, with two queries for the whole batch. The ids are taken as live profile ids,
+ * as given (merged-away ids are not followed). Restricted profiles (GDPR Art. 18), ids that are not UUIDs, and
+ * every profile of a workspace with too few orders to learn from get an empty list. Trains the recommender first
+ * if the workspace has none, like recommendFor.
+ */
+export async function recommendationsFor(db: Kysely<Schema>, workspaceId: string, profileIds: readonly string[], k: number): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>(profileIds.map((id) => [id, []]));
+  if (!Number.isInteger(k) || k <= 0) return out;
+  // Keyed in lower case, as PostgreSQL answers UUIDs; the answer keeps the caller's spelling.
+  const ids = [...new Set(profileIds.filter((id) => UUID.test(id)).map((id) => id.toLowerCase()))];
+  if (ids.length === 0) return out;
+  const loaded = await trainedArtefact(db, workspaceId);
+  if (!loaded) return out;
+  const { artefact, index } = loaded;
+  const { rows: restricted } = await sql<{ id: string }>`
+    select g.id::text as id from unnest(${ids}::uuid[]) as g(id) where g.id in (${restrictedLiveIds(workspaceId)})`.execute(db);
+  const skip = new Set(restricted.map((r) => r.id));
+  const allowed = ids.filter((id) => !skip.has(id));
+  const owned = allowed.length > 0 ? await loadManyProfileItems(db, workspaceId, allowed, artefact.level) : new Map<string, string[]>();
+  const lists = new Map<string, string[]>();
+  for (const id of allowed) {
+    const mine = (owned.get(id) ?? []).map((item) => index.get(item)).filter((i): i is number => i !== undefined);
+    lists.set(id, recommend(artefact.model, Int32Array.from(mine).sort(), k).map((r) => artefact.items[r.item]!));
+  }
+  for (const id of profileIds) {
+    const list = lists.get(id.toLowerCase());
+    if (list) out.set(id, [...list]);
+  }
+  return out;
 }

@@ -31,7 +31,7 @@ export async function serve(config: Config, version: string): Promise<void> {
   const localToken = `local_${randomBytes(24).toString('base64url')}`;
   // One event log writer for the HTTP API and the stream consumer: their rows share group commits.
   const eventLog = createEventLogWriter(database, runtime.keyring);
-  const app = await buildApp({ ...runtime, logger, localToken, metrics, version, eventLog, onAppended: () => worker?.wake(), rateLimit: config.rateLimit, ...(config.tls ? { tls: config.tls } : {}), ...(config.trustProxy !== undefined ? { trustProxy: config.trustProxy } : {}) });
+  const app = await buildApp({ ...runtime, logger, localToken, metrics, version, eventLog, onAppended: () => worker?.wake(), rateLimit: config.rateLimit, activationDir: config.activationDir, ...(config.tls ? { tls: config.tls } : {}), ...(config.trustProxy !== undefined ? { trustProxy: config.trustProxy } : {}) });
   // Demo data: one load at a time (the first-start one, then any `custodian demo`).
   const demoDeps = { database, junk: runtime.junk, eventLog: createEventLogWriter(database, runtime.keyring) };
   let demoQueue: Promise<unknown> = Promise.resolve();

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { DESTINATION_KINDS, type OutgoingMessage } from '../activate/adapter.js';
+import { DESTINATION_KINDS, type DeliveryResult, type OutgoingMessage } from '../activate/adapter.js';
 import {
   ActivationError,
   createDestination,
@@ -239,6 +239,7 @@ export const destinationsRoutes: FastifyPluginAsync<DestinationsRoutesDeps> = as
   }, async (request) => {
     const { id } = request.params as { id: string };
     const ws = request.caller.workspaceId;
+    if (!(await getDestination(db, ws, id))) throw new ApiError('CUSTODIAN_NOT_FOUND', `no destination ${id}`, 'id');
     const adapter = await guarded(openDestination(db, keyring, ws, id, { activationDir }));
     const sample: OutgoingMessage = {
       idempotencyKey: `test:${randomUUID()}`,
@@ -253,7 +254,7 @@ export const destinationsRoutes: FastifyPluginAsync<DestinationsRoutesDeps> = as
       attempt: 1,
     };
     const started = performance.now();
-    let result;
+    let result: DeliveryResult | undefined;
     try {
       [result] = await adapter.deliver([sample]);
     } finally {

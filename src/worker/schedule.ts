@@ -16,7 +16,9 @@ import { applyRetention } from '../privacy/retention.js';
 import { createQualityReporter } from '../quality/report.js';
 import { refreshWorkspace } from '../segments/membership.js';
 import type { Database } from '../storage/database.js';
+import { advanceJourneys, enrollFromSegmentChanges } from '../activate/journeys.js';
 import { finishCampaigns, runDueCampaigns } from '../activate/scheduler.js';
+import { runRealtimeSyncs, runScheduledSyncs } from '../activate/segment-sync.js';
 import { createSender, type Sender } from '../activate/sender.js';
 import type { WorkerLogger } from './runner.js';
 
@@ -267,5 +269,20 @@ function activationJobs(deps: IdentityDeps, activation: ActivationSettings): Sch
   return [
     // Messages go out within seconds of being due; a run goes on while anything is due, so a big campaign is one run.
     { name: 'campaigns', everyMs: 2_000, firstAfterMs: 5_000, run: (signal) => runCampaigns(deps.database.db, sender, signal) },
+    // Segment triggers: a new member starts their journey within seconds of entering; a run with nothing new is a couple of index probes.
+    { name: 'journeys-enroll', everyMs: 5_000, firstAfterMs: 5_000, run: () => enrollFromSegmentChanges(deps.database.db, new Date()) },
+    // Waits are in minutes: a 5 s tick ends one within seconds of its wake_at; a backlog is taken 1,000 entries a transaction until none is due.
+    {
+      name: 'journeys-advance',
+      everyMs: 5_000,
+      firstAfterMs: 6_000,
+      run: async (signal) => {
+        for (let taken = 1000; taken === 1000 && !signal.aborted; ) taken = (await advanceJourneys(deps.database.db, new Date())).taken;
+      },
+    },
+    // Realtime syncs: entries and exits reach destinations within seconds; a run with nothing new is one query per sync.
+    { name: 'segment-syncs-realtime', everyMs: 10_000, firstAfterMs: 15_000, run: (signal) => runRealtimeSyncs(deps.database.db, deps.keyring, { activationDir: activation.activationDir, signal }) },
+    // Scheduled exports have their own interval (at least 15 minutes); checking every minute starts each within a minute of due.
+    { name: 'segment-syncs-scheduled', everyMs: 60_000, firstAfterMs: 45_000, run: (signal) => runScheduledSyncs(deps.database.db, deps.keyring, { activationDir: activation.activationDir, signal }) },
   ];
 }

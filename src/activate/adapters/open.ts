@@ -1,5 +1,5 @@
 import type { DestinationAdapter, DestinationKind } from '../adapter.js';
-import { workspaceDir, type Destination, type OpenOptions } from '../destinations.js';
+import { ActivationError, workspaceDir, type Destination, type OpenOptions } from '../destinations.js';
 import { openFileAdapter } from './file.js';
 import { openNatsAdapter } from './nats.js';
 import { openWebhookAdapter } from './webhook.js';
@@ -16,7 +16,7 @@ export function exportsMembers(kind: DestinationKind): boolean {
 export function openAdapter(destination: Destination, secret: string | null, options: OpenOptions): DestinationAdapter {
   switch (destination.kind) {
     case 'webhook':
-      if (!secret) throw new Error(`webhook destination ${destination.id} has no signing secret: rotate it to make one`);
+      if (!secret) throw new ActivationError('conflict', 'id', `webhook destination ${destination.name} has no signing secret: rotate it to make one`);
       return openWebhookAdapter(destination.config, secret);
     case 'file':
       return openFileAdapter(destination.config, workspaceDir(options.activationDir, destination.workspaceId));

@@ -93,14 +93,9 @@ export function openWebhookAdapter(config: WebhookConfig, secret: string, option
     ? new https.Agent({ keepAlive: true, maxSockets: config.concurrency, maxFreeSockets: config.concurrency })
     : new http.Agent({ keepAlive: true, maxSockets: config.concurrency, maxFreeSockets: config.concurrency });
   const now = options.now ?? Date.now;
-  const requestBase = {
-    protocol: url.protocol,
-    hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
-    port: url.port || (secure ? 443 : 80),
-    path: `${url.pathname}${url.search}`,
-    method: 'POST',
-    agent,
-  };
+  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const port = Number(url.port) || (secure ? 443 : 80);
+  const target = `${url.pathname}${url.search}`;
   const baseHeaders: Record<string, string> = { ...config.headers, 'content-type': 'application/json', 'user-agent': 'Custodian' };
 
   function post(body: string, idempotencyKey: string, attempt: number, signal: AbortSignal | undefined): Promise<Answer> {
@@ -115,7 +110,11 @@ export function openWebhookAdapter(config: WebhookConfig, secret: string, option
         resolve(answer);
       };
       const request = transport.request({
-        ...requestBase,
+        hostname,
+        port,
+        path: target,
+        method: 'POST',
+        agent,
         headers: {
           ...baseHeaders,
           'content-length': Buffer.byteLength(body),

@@ -33,7 +33,7 @@ import { buildApp } from '../src/server/app.js';
 import { bootstrap } from '../src/server/bootstrap.js';
 import { createStorage, type Database, type StorageConfig } from '../src/storage/database.js';
 
-const { values } = parseArgs({ options: { members: { type: 'string', default: '100000' }, postgres: { type: 'string' } } });
+const { values } = parseArgs({ options: { members: { type: 'string', default: '100000' }, postgres: { type: 'string' }, 'postgres-only': { type: 'boolean', default: false } } });
 const MEMBERS = Number(values.members);
 const ADMIN = 'ct_bench_campaign_admin';
 const WS = 'default';
@@ -57,6 +57,8 @@ async function startSink(): Promise<{ url: string; count(): Promise<{ requests: 
 interface Result {
   backend: string;
   members: number;
+  /** messages per webhook request */
+  batchSize: number;
   queued: number;
   sent: number;
   skipped: number;
@@ -68,6 +70,8 @@ interface Result {
   /** idempotency keys the receiver saw during the send: must equal `sent` */
   receiverDistinct: number;
   receiverRequests: number;
+  /** the same campaign again through a webhook taking 100 messages a request (coupons already held are given back) */
+  batched?: Omit<Result, 'backend' | 'members' | 'baselineMessagesPerSecond' | 'ratioToBaseline' | 'batched'>;
 }
 
 async function fill(database: Database, keyring: Awaited<ReturnType<typeof openKeyring>>): Promise<void> {
@@ -109,37 +113,64 @@ async function runOn(backend: string, config: StorageConfig, sink: Awaited<Retur
       return res.json() as Record<string, unknown> & { id: string };
     };
     process.stdout.write(`[${backend}] filling ${MEMBERS.toLocaleString('en')} profiles…\n`);
+    let mark = performance.now();
+    const step = (what: string) => {
+      const at = performance.now();
+      process.stdout.write(`[${backend}] ${what}: ${Math.round(at - mark)} ms\n`);
+      mark = at;
+    };
     await fill(database, keyring);
+    step('profiles filled');
     const segment = await api('POST', '/api/segments', { name: 'bench members', rule: { trait: 'city', op: 'eq', value: CITY } });
-    const destination = await api('POST', '/api/destinations', { name: 'bench sink', kind: 'webhook', config: { url: sink.url, concurrency: 64 } });
+    step('segment filled');
     const pool = await api('POST', '/api/coupon-pools', { name: 'bench coupons' });
     await api('POST', `/api/coupon-pools/${pool.id}/codes`, { generate: { count: MEMBERS, prefix: 'B-' } });
-    const campaign = await api('POST', '/api/campaigns', {
-      name: 'bench campaign',
-      channel: 'webhook',
-      segmentId: segment.id,
-      destinationId: destination.id,
-      controlPercent: 10,
-      couponPoolId: pool.id,
-      template: { body: '{{traits.name | 朋友}}，您好！{{traits.tier}} 会员专享优惠码 {{coupon}}。退订：{{unsubscribe_url}}' },
-      schedule: { kind: 'once' },
-    });
-    await api('POST', `/api/campaigns/${campaign.id}/launch`);
-    const before = await sink.count();
+    step('coupon codes generated');
+    const exportsDir = join(tmpdir(), 'custodian-bench-exports');
 
-    const t0 = performance.now();
-    const queued = await runDueCampaigns(database.db);
-    const t1 = performance.now();
-    const sender = createSender({ database, keyring, activationDir: join(tmpdir(), 'custodian-bench-exports'), publicUrl: 'https://cdp.example.cn' });
-    const outcome = await sender.drain();
-    const t2 = performance.now();
-    await finishCampaigns(database.db);
-    const after = await sink.count();
-    if (after.distinct - before.distinct !== outcome.sent) throw new Error(`the receiver saw ${after.distinct - before.distinct} distinct messages, the sender counted ${outcome.sent} sent`);
-    const skipped = Object.values(outcome.skipped).reduce((a, b) => a + (b ?? 0), 0);
+    /** One campaign to the whole segment through a webhook posting `batchSize` messages a request. */
+    const sendCampaign = async (batchSize: number): Promise<Omit<Result, 'backend' | 'members' | 'baselineMessagesPerSecond' | 'ratioToBaseline'> & { destinationId: string }> => {
+      const destination = await api('POST', '/api/destinations', { name: `bench sink ${batchSize}`, kind: 'webhook', config: { url: sink.url, concurrency: 64, batchSize } });
+      const campaign = await api('POST', '/api/campaigns', {
+        name: `bench campaign ${batchSize}`,
+        channel: 'webhook',
+        segmentId: segment.id,
+        destinationId: destination.id,
+        controlPercent: 10,
+        couponPoolId: pool.id,
+        template: { body: '{{traits.name | 朋友}}，您好！{{traits.tier}} 会员专享优惠码 {{coupon}}。退订：{{unsubscribe_url}}' },
+        schedule: { kind: 'once' },
+      });
+      await api('POST', `/api/campaigns/${campaign.id}/launch`);
+      const before = await sink.count();
+      const t0 = performance.now();
+      const queued = await runDueCampaigns(database.db);
+      const t1 = performance.now();
+      const sender = createSender({ database, keyring, activationDir: exportsDir, publicUrl: 'https://cdp.example.cn' });
+      const outcome = await sender.drain();
+      const t2 = performance.now();
+      await sender.close();
+      await finishCampaigns(database.db);
+      const after = await sink.count();
+      if (after.distinct - before.distinct !== outcome.sent) throw new Error(`the receiver saw ${after.distinct - before.distinct} distinct messages, the sender counted ${outcome.sent} sent`);
+      return {
+        batchSize,
+        queued,
+        sent: outcome.sent,
+        skipped: Object.values(outcome.skipped).reduce((a, b) => a + (b ?? 0), 0),
+        queueMs: Math.round(t1 - t0),
+        sendMs: Math.round(t2 - t1),
+        messagesPerSecond: Math.round(outcome.sent / ((t2 - t1) / 1000)),
+        receiverDistinct: after.distinct - before.distinct,
+        receiverRequests: after.requests - before.requests,
+        destinationId: destination.id,
+      };
+    };
 
+    const single = await sendCampaign(1);
+    step('campaign sent, one message a request');
     // Baseline: the same destination's adapter posting as many pre-rendered messages, no database.
-    const adapter = await openDestination(database.db, keyring, WS, destination.id, { activationDir: join(tmpdir(), 'custodian-bench-exports') });
+    const adapter = await openDestination(database.db, keyring, WS, single.destinationId, { activationDir: exportsDir });
     const sample = (i: number): OutgoingMessage => ({
       idempotencyKey: `baseline:${i}`,
       workspaceId: WS,
@@ -153,25 +184,21 @@ async function runOn(backend: string, config: StorageConfig, sink: Awaited<Retur
       attempt: 1,
     });
     const b0 = performance.now();
-    for (let i = 0; i < outcome.sent; i += 250) await adapter.deliver(Array.from({ length: Math.min(250, outcome.sent - i) }, (_, k) => sample(i + k)));
+    for (let i = 0; i < single.sent; i += 250) await adapter.deliver(Array.from({ length: Math.min(250, single.sent - i) }, (_, k) => sample(i + k)));
     const b1 = performance.now();
     await adapter.close();
-    await sender.close();
-    const rate = outcome.sent / ((t2 - t1) / 1000);
-    const baseline = outcome.sent / ((b1 - b0) / 1000);
+    const baseline = single.sent / ((b1 - b0) / 1000);
+    const batched = await sendCampaign(100);
+    step('campaign sent, 100 messages a request');
+    const { destinationId: _single, ...singleResult } = single;
+    const { destinationId: _batched, ...batchedResult } = batched;
     const result: Result = {
       backend,
       members: MEMBERS,
-      queued,
-      sent: outcome.sent,
-      skipped,
-      queueMs: Math.round(t1 - t0),
-      sendMs: Math.round(t2 - t1),
-      messagesPerSecond: Math.round(rate),
+      ...singleResult,
       baselineMessagesPerSecond: Math.round(baseline),
-      ratioToBaseline: Number((rate / baseline).toFixed(3)),
-      receiverDistinct: after.distinct - before.distinct,
-      receiverRequests: after.requests - before.requests,
+      ratioToBaseline: Number((single.messagesPerSecond / baseline).toFixed(3)),
+      batched: batchedResult,
     };
     await app.close();
     await keyring.close();
@@ -196,7 +223,7 @@ const sink = await startSink();
 const results: Result[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'custodian-bench-campaign-'));
 try {
-  results.push(await runOn('pglite', { kind: 'pglite', dataDir: dir, command: 'bench' }, sink));
+  if (!values['postgres-only']) results.push(await runOn('pglite', { kind: 'pglite', dataDir: dir, command: 'bench' }, sink));
   if (values.postgres) results.push(await runOn('postgres', { kind: 'postgres', url: await freshPostgres(values.postgres) }, sink));
 } finally {
   sink.stop();
@@ -205,7 +232,8 @@ try {
 for (const r of results) {
   process.stdout.write(
     `[${r.backend}] ${r.sent.toLocaleString('en')} sent (${r.skipped.toLocaleString('en')} skipped, ${(r.queued - r.sent - r.skipped).toLocaleString('en')} control) of ${r.members.toLocaleString('en')}: ` +
-      `queue ${r.queueMs} ms, send ${r.sendMs} ms = ${r.messagesPerSecond.toLocaleString('en')} messages/s; adapter alone ${r.baselineMessagesPerSecond.toLocaleString('en')}/s (ratio ${r.ratioToBaseline})\n`,
+      `queue ${r.queueMs} ms, send ${r.sendMs} ms = ${r.messagesPerSecond.toLocaleString('en')} messages/s one a request; adapter alone ${r.baselineMessagesPerSecond.toLocaleString('en')}/s (ratio ${r.ratioToBaseline}); ` +
+      `100 a request: ${r.batched?.messagesPerSecond.toLocaleString('en')} messages/s (${r.batched?.receiverRequests.toLocaleString('en')} requests)\n`,
   );
 }
 const out = join(root, 'bench/results');

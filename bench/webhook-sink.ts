@@ -1,7 +1,7 @@
 /**
  * A webhook receiver for bench/campaign, run in its own process so it does not
  * share the sender's event loop: answers 200 to every POST, counts requests and
- * distinct idempotency keys, and tells them at GET /count.
+ * distinct idempotency keys of the messages in them, and tells them at GET /count.
  *
  *   npx tsx bench/webhook-sink.ts   (prints its port on the first line)
  */
@@ -16,11 +16,14 @@ const server = createServer((req, res) => {
     res.end(JSON.stringify({ requests, distinct: keys.size }));
     return;
   }
-  req.resume();
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
     requests += 1;
-    const key = req.headers['idempotency-key'];
-    if (typeof key === 'string') keys.add(key);
+    // A batch names each message's key in its body; a single message's key is the header's.
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { idempotencyKey?: string; messages?: Array<{ idempotencyKey: string }> };
+    if (Array.isArray(body.messages)) for (const m of body.messages) keys.add(m.idempotencyKey);
+    else if (typeof body.idempotencyKey === 'string') keys.add(body.idempotencyKey);
     res.end();
   });
 });

@@ -118,24 +118,25 @@ describe.each(cases)('campaign sender crash on %s', (name) => {
     })) as { id: string };
     await call('POST', `/api/campaigns/${campaignId}/launch`);
 
-    // Who must get it: consented, in the treatment arm.
-    const expected = new Set<string>();
-    for (let i = 0; i < PEOPLE; i += 1) {
-      if (i % 10 === 0) continue;
-      const { profiles } = (await call('GET', `/api/profiles?userId=crash-${i}`)) as { profiles: Array<{ id: string }> };
-      const id = profiles[0]!.id;
-      if (armOf(campaignId, id, CONTROL) === 'treatment') expected.add(id);
-    }
-
     await waitFor('the first messages to arrive', () => receiver.accepted.length >= KILL_AFTER, 60_000, 10);
     const killed = server;
     killed.child.kill('SIGKILL');
     const exit = await killed.exited;
     expect(exit.signal).toBe('SIGKILL');
     const atKill = receiver.accepted.length;
-    expect(atKill).toBeLessThan(expected.size);
 
     server = await startServe({ port, args, env, timeoutMs: 60_000 });
+    // Who must get it: consented, in the treatment arm.
+    const expected = new Set<string>();
+    const exported = await fetch(`${server.url}/api/profiles/export`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    for (const line of (await exported.text()).split('\n').filter(Boolean)) {
+      const profile = JSON.parse(line) as { id: string; identities: Array<{ type: string; value: string }> };
+      const user = profile.identities.find((i) => i.type === 'userId')?.value ?? '';
+      const i = Number(user.replace('crash-', ''));
+      if (i % 10 !== 0 && armOf(campaignId, profile.id, CONTROL) === 'treatment') expected.add(profile.id);
+    }
+    expect(expected.size).toBeGreaterThan(1000);
+    expect(atKill).toBeLessThan(expected.size);
     await waitFor('every expected member to be accepted', () => receiver.accepted.length >= expected.size, 120_000, 100);
     // Anything still to come would be a message too many.
     await sleep(5_000);

@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { CampaignRoiSource, PeriodRoi, RoiPeriod } from '../analytics/kpis.js';
 import { AMOUNT } from '../analytics/queries.js';
 import type { Schema } from '../storage/schema.js';
 import { SKIP_REASONS } from './campaign.js';
@@ -77,6 +78,8 @@ type Db = Kysely<Schema>;
  * depend on the connection's settings.
  */
 const windowLength = (days: number) => sql`${days * 24}::int * interval '1 hour'`;
+/** The same length from a column of days (a campaign's attribution_days). */
+const windowOf = (days: RawBuilder<unknown>) => sql`(${days} * 24) * interval '1 hour'`;
 
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 const dayText = (d: Date): string => d.toISOString().slice(0, 10);
@@ -173,27 +176,23 @@ const NO_ONE: Awaited<ReturnType<typeof armConversions>> = {
 };
 
 /**
- * Last touch: an order counts for this campaign when, of every campaign's
- * sent messages to the person, this campaign's is the latest at or before
- * the order and the order is inside its window. Only orders inside some
- * window of this campaign can qualify, so those are found first and only
- * their people's other sends are looked at. Ties on sent_at go to the
- * greater campaign id, so the answer does not depend on the plan.
+ * Last touch, the one rule every campaign figure uses (docs/attribution.md):
+ * an order's touch is the latest sent message of any campaign to the person
+ * at or before the order (sends to profiles merged into the buyer since
+ * count as theirs; ties on sent_at go to the greater campaign id, so the
+ * answer does not depend on the plan), and the order is attributed to that
+ * campaign when it falls inside that campaign's window of the send.
+ *
+ * `candidates` is a statement giving orders as (message_id, live, timestamp,
+ * amount), live being the buyer's live profile. Only orders inside some
+ * send's window can qualify, so callers narrow to those first and only
+ * their people's other sends are looked at. The result is the CTEs
+ * `candidates`, `buyers`, `related`, `touch` and `attributed` (message_id,
+ * timestamp, amount, campaign_id, sent_at), to follow `with`.
  */
-async function lastTouch(db: Db, workspaceId: string, campaignId: string, days: number, span: Span) {
-  const window = windowLength(days);
-  const { rows } = await sql<{ day: string; orders: number; revenue: number | null }>`
-    with mine as (
-      select distinct coalesce(p.merged_into, cs.profile_id) as live, cs.sent_at
-      from campaign_sends cs
-      left join profiles p on p.workspace_id = cs.workspace_id and p.id = cs.profile_id
-      where cs.workspace_id = ${workspaceId} and cs.campaign_id = ${campaignId} and cs.status = 'sent' and cs.sent_at is not null),
-    candidates as (
-      select distinct e.message_id, e.profile_id as live, e.timestamp, ${AMOUNT} as amount
-      from mine m
-      join events e on e.workspace_id = ${workspaceId} and e.profile_id = m.live and e.event = 'Order Completed'
-        and e.timestamp > m.sent_at and e.timestamp <= m.sent_at + ${window}
-        and e.timestamp > ${span.after}::timestamptz and e.timestamp <= ${span.until}::timestamptz),
+export function lastTouchCtes(workspaceId: string, candidates: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`
+    candidates as (${candidates}),
     buyers as (select distinct live from candidates),
     -- A person's sends may name profiles merged into them since.
     related as (
@@ -206,10 +205,31 @@ async function lastTouch(db: Db, workspaceId: string, campaignId: string, days: 
       from candidates c
       join related r on r.live = c.live
       join campaign_sends cs on cs.workspace_id = ${workspaceId} and cs.profile_id = r.id and cs.status = 'sent' and cs.sent_at <= c.timestamp
-      order by c.message_id, cs.sent_at desc, cs.campaign_id desc)
+      order by c.message_id, cs.sent_at desc, cs.campaign_id desc),
+    attributed as (
+      select t.* from touch t
+      join campaigns cp on cp.workspace_id = ${workspaceId} and cp.id = t.campaign_id
+      where t.timestamp > t.sent_at and t.timestamp <= t.sent_at + ${windowOf(sql.ref('cp.attribution_days'))})`;
+}
+
+/** Orders attributed to this campaign by last touch, per UTC day of the order. */
+async function lastTouch(db: Db, workspaceId: string, campaignId: string, days: number, span: Span) {
+  const candidates = sql`
+    select distinct e.message_id, e.profile_id as live, e.timestamp, ${AMOUNT} as amount
+    from mine m
+    join events e on e.workspace_id = ${workspaceId} and e.profile_id = m.live and e.event = 'Order Completed'
+      and e.timestamp > m.sent_at and e.timestamp <= m.sent_at + ${windowLength(days)}
+      and e.timestamp > ${span.after}::timestamptz and e.timestamp <= ${span.until}::timestamptz`;
+  const { rows } = await sql<{ day: string; orders: number; revenue: number | null }>`
+    with mine as (
+      select distinct coalesce(p.merged_into, cs.profile_id) as live, cs.sent_at
+      from campaign_sends cs
+      left join profiles p on p.workspace_id = cs.workspace_id and p.id = cs.profile_id
+      where cs.workspace_id = ${workspaceId} and cs.campaign_id = ${campaignId} and cs.status = 'sent' and cs.sent_at is not null),
+    ${lastTouchCtes(workspaceId, candidates)}
     select to_char(timestamp at time zone 'UTC', 'YYYY-MM-DD') as day, count(*)::int as orders, sum(amount)::float8 as revenue
-    from touch
-    where campaign_id = ${campaignId} and timestamp > sent_at and timestamp <= sent_at + ${window}
+    from attributed
+    where campaign_id = ${campaignId}
     group by 1 order by 1`.execute(db);
   return rows.map((r) => ({ day: r.day, orders: num(r.orders), revenue: num(r.revenue) }));
 }
@@ -317,4 +337,100 @@ export async function campaignReport(db: Db, workspaceId: string, campaignId: st
     series: dailySeries(sent, attributed),
     computedAt: now.toISOString(),
   };
+}
+
+export interface CampaignRoiOptions {
+  /** only orders of, and messages to, current live members of this segment (as the KPI's `segment`) */
+  segmentId?: string | null;
+  /** orders after this instant do not count yet, as in campaignReport */
+  now?: Date;
+}
+
+/**
+ * The return on all campaigns of each window [from, to): revenue of the
+ * window's orders attributed by last touch (lastTouchCtes) to any campaign,
+ * against what campaigns cost in the window: cost per message for every
+ * message sent in it, and a campaign's fixed cost in the window of its first
+ * sent message. Over windows that tile time, revenue and cost add up to the
+ * campaign reports' attributed revenue and cost (a campaign that never sent
+ * anything is charged nowhere). With a segment, only its members' orders
+ * and messages count, and a fixed cost only for the share of the campaign's
+ * messages that went to them. Definitions: docs/attribution.md.
+ */
+export async function campaignRoiByPeriod(db: Db, workspaceId: string, periods: readonly RoiPeriod[], options: CampaignRoiOptions = {}): Promise<Map<string, PeriodRoi>> {
+  const out = new Map<string, PeriodRoi>();
+  if (periods.length === 0) return out;
+  const totals = new Map<string, { revenue: number; cost: number; sent: number }>(periods.map((p) => [p.key, { revenue: 0, cost: 0, sent: 0 }]));
+  const lo = new Date(Math.min(...periods.map((p) => p.from.getTime())));
+  const hi = new Date(Math.max(...periods.map((p) => p.to.getTime())));
+  const now = options.now ?? new Date();
+  const segmentId = options.segmentId ?? null;
+  const windows = sql`(values ${sql.join(periods.map((p) => sql`(${p.key}::text, ${p.from}::timestamptz, ${p.to}::timestamptz)`))}) as w(k, from_t, to_t)`;
+  const members = sql`
+    select sm.profile_id from segment_members sm
+    join profiles mp on mp.workspace_id = sm.workspace_id and mp.id = sm.profile_id and mp.merged_into is null
+    where sm.workspace_id = ${workspaceId} and sm.segment_id = ${segmentId}`;
+  const live = sql`coalesce(p.merged_into, cs.profile_id)`;
+  const isMember = segmentId === null ? sql`true` : sql`${live} in (${members})`;
+
+  // Every order inside some sent message's window is a candidate; lastTouchCtes decides whose it is.
+  const candidates = sql`
+    select distinct e.message_id, e.profile_id as live, e.timestamp, ${AMOUNT} as amount
+    from sent s
+    join events e on e.workspace_id = ${workspaceId} and e.profile_id = s.live and e.event = 'Order Completed'
+      and e.timestamp > s.sent_at and e.timestamp <= s.sent_at + ${windowOf(sql.ref('s.days'))}
+      and e.timestamp >= ${lo}::timestamptz and e.timestamp < ${hi}::timestamptz and e.timestamp <= ${now}::timestamptz
+    where s.member`;
+  const revenue = await sql<{ k: string; revenue: number | null }>`
+    with sent as (
+      select distinct ${live} as live, cs.sent_at, cp.attribution_days as days, ${isMember} as member
+      from campaign_sends cs
+      join campaigns cp on cp.workspace_id = cs.workspace_id and cp.id = cs.campaign_id
+      left join profiles p on p.workspace_id = cs.workspace_id and p.id = cs.profile_id
+      where cs.workspace_id = ${workspaceId} and cs.status = 'sent' and cs.sent_at is not null and cs.sent_at < ${hi}::timestamptz),
+    ${lastTouchCtes(workspaceId, candidates)}
+    select w.k, sum(a.amount)::float8 as revenue
+    from attributed a join ${windows} on a.timestamp >= w.from_t and a.timestamp < w.to_t
+    group by w.k`.execute(db);
+
+  const cost = await sql<{ k: string; cost: number | null; sent: number }>`
+    with sends as (
+      select cs.campaign_id, cs.sent_at, ${isMember} as member
+      from campaign_sends cs
+      left join profiles p on p.workspace_id = cs.workspace_id and p.id = cs.profile_id
+      where cs.workspace_id = ${workspaceId} and cs.status = 'sent' and cs.sent_at is not null),
+    firsts as (
+      select campaign_id, min(sent_at) as first_at, count(*)::float8 as sent, (count(*) filter (where member))::float8 as member_sent
+      from sends group by campaign_id),
+    per_message as (
+      select w.k, sum(cp.cost_per_message) as cost, count(*)::int as sent
+      from sends s
+      join campaigns cp on cp.workspace_id = ${workspaceId} and cp.id = s.campaign_id
+      join ${windows} on s.sent_at >= w.from_t and s.sent_at < w.to_t
+      where s.member group by w.k),
+    fixed as (
+      select w.k, sum(cp.fixed_cost * f.member_sent / f.sent) as cost
+      from firsts f
+      join campaigns cp on cp.workspace_id = ${workspaceId} and cp.id = f.campaign_id
+      join ${windows} on f.first_at >= w.from_t and f.first_at < w.to_t
+      group by w.k)
+    select k, sum(cost)::float8 as cost, sum(sent)::int as sent
+    from (select k, cost, sent from per_message union all select k, cost, 0 from fixed) x
+    group by k`.execute(db);
+
+  for (const r of revenue.rows) {
+    const t = totals.get(r.k);
+    if (t) t.revenue = num(r.revenue);
+  }
+  for (const r of cost.rows) {
+    const t = totals.get(r.k);
+    if (t) Object.assign(t, { cost: num(r.cost), sent: num(r.sent) });
+  }
+  for (const [key, t] of totals) out.set(key, { ...t, roi: returnOnCost(t.revenue, t.cost) });
+  return out;
+}
+
+/** campaignRoiByPeriod for one workspace, as the monthly report (analytics, which may not import activate) takes it. */
+export function campaignRoiSource(db: Db, workspaceId: string, options: CampaignRoiOptions = {}): CampaignRoiSource {
+  return (periods) => campaignRoiByPeriod(db, workspaceId, periods, options);
 }

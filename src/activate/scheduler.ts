@@ -35,9 +35,13 @@ export async function runDueCampaigns(db: Kysely<Schema>, now = new Date()): Pro
       await tx.updateTable('campaigns').set({ next_run_at: next, last_run_at: now }).where('workspace_id', '=', campaign.workspaceId).where('id', '=', campaign.id).execute();
       return added.treatment + added.control;
     });
-    if (done === null) return queued;
+    if (done === null) break;
     queued += done;
   }
+  // Statistics for the outbox after a big audience: PGlite has no autovacuum, and the sender's claim planned on
+  // an empty-looking table would scan where it should probe.
+  if (queued >= 1000 && !db.isTransaction) await sql`analyze campaign_sends`.execute(db);
+  return queued;
 }
 
 /**

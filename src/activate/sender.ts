@@ -13,7 +13,7 @@ import { campaignOf } from './campaigns-store.js';
 import { claimCoupons } from './coupons.js';
 import { openDestination } from './destinations.js';
 import { quietUntil } from './quiet-hours.js';
-import { compileTemplate, renderTemplate, usesRecommendations, usesUnsubscribe, type CompiledTemplate, type TemplateVars } from './template.js';
+import { compileTemplate, renderTemplate, usesPreferences, usesRecommendations, usesUnsubscribe, type CompiledTemplate, type TemplateVars } from './template.js';
 
 /**
  * The campaign sender: takes due rows from the outbox, checks each person
@@ -45,6 +45,8 @@ export interface SenderOptions {
   leaseMs?: number;
   /** attempts before a message that keeps failing is given up as failed */
   maxAttempts?: number;
+  /** rounds drain runs at once: one prepares (database) while another waits on its destination (network) */
+  parallel?: number;
 }
 
 export interface SendOutcome {
@@ -120,7 +122,8 @@ interface CampaignPlan {
   subject: CompiledTemplate | null;
   wechat: Array<[string, CompiledTemplate]>;
   recommendations: number;
-  links: boolean;
+  unsubscribe: boolean;
+  preferences: boolean;
 }
 
 function planOf(campaign: Campaign): CampaignPlan {
@@ -140,7 +143,8 @@ function planOf(campaign: Campaign): CampaignPlan {
     subject,
     wechat,
     recommendations: all.some(usesRecommendations) ? Math.max(1, Math.min(9, campaign.template.recommendations ?? 3)) : 0,
-    links: all.some(usesUnsubscribe),
+    unsubscribe: all.some(usesUnsubscribe),
+    preferences: all.some(usesPreferences),
   };
 }
 
@@ -149,15 +153,19 @@ export function createSender(deps: SenderDeps, options: SenderOptions = {}): Sen
   const batchSize = options.batchSize ?? 1000;
   const leaseMs = options.leaseMs ?? 120_000;
   const maxAttempts = options.maxAttempts ?? 6;
-  const adapters = new Map<string, DestinationAdapter>();
+  const parallel = options.parallel ?? 8;
+  // Promises, so rounds running at once open a destination once between them.
+  const adapters = new Map<string, Promise<DestinationAdapter>>();
   const plans = new Map<string, { updatedAt: number; plan: CampaignPlan }>();
 
   async function adapterFor(workspaceId: string, destinationId: string): Promise<DestinationAdapter> {
     const key = `${workspaceId}\u0000${destinationId}`;
     let adapter = adapters.get(key);
     if (!adapter) {
-      adapter = await openDestination(db, deps.keyring, workspaceId, destinationId, { activationDir: deps.activationDir });
+      adapter = openDestination(db, deps.keyring, workspaceId, destinationId, { activationDir: deps.activationDir });
       adapters.set(key, adapter);
+      // A destination that failed to open is tried again next time, not remembered as broken.
+      adapter.catch(() => adapters.delete(key));
     }
     return adapter;
   }
@@ -352,7 +360,7 @@ export function createSender(deps: SenderDeps, options: SenderOptions = {}): Sen
     const personIds = [...new Set(sendable.map((r) => r.person.id))];
     const [recommended, generations] = await Promise.all([
       plan.recommendations > 0 ? recommendationsFor(db, ws, personIds, plan.recommendations) : Promise.resolve(new Map<string, string[]>()),
-      plan.links
+      plan.unsubscribe || plan.preferences
         ? db
             .selectFrom('consent_link_generations')
             .select(['profile_id', 'generation'])
@@ -372,8 +380,8 @@ export function createSender(deps: SenderDeps, options: SenderOptions = {}): Sen
         profileId: person.id,
         coupon: coupons.get(row.profile_id) ?? null,
         recommendations: recommended.get(person.id) ?? [],
-        unsubscribeUrl: plan.links ? `${base}/u/${signUnsubscribe(deps.keyring, { workspaceId: ws, profileId: person.id, purpose: campaign.purpose, expires: unsubscribeExpires, generation })}` : null,
-        preferencesUrl: plan.links ? `${base}/preferences/${signPreferences(deps.keyring, { workspaceId: ws, profileId: person.id, expires: preferencesExpires, generation })}` : null,
+        unsubscribeUrl: plan.unsubscribe ? `${base}/u/${signUnsubscribe(deps.keyring, { workspaceId: ws, profileId: person.id, purpose: campaign.purpose, expires: unsubscribeExpires, generation })}` : null,
+        preferencesUrl: plan.preferences ? `${base}/preferences/${signPreferences(deps.keyring, { workspaceId: ws, profileId: person.id, expires: preferencesExpires, generation })}` : null,
         campaignName: campaign.name,
       };
       return {
@@ -527,17 +535,22 @@ export function createSender(deps: SenderDeps, options: SenderOptions = {}): Sen
     runOnce,
     async drain(options = {}) {
       const total = emptyOutcome();
-      while (!options.signal?.aborted) {
-        const round = await runOnce(options.now?.() ?? new Date());
-        add(total, round);
-        if (round.claimed === 0) break;
-      }
+      // Rounds take disjoint rows (SKIP LOCKED); each goes on until it finds nothing due.
+      const loop = async () => {
+        while (!options.signal?.aborted) {
+          const round = await runOnce(options.now?.() ?? new Date());
+          add(total, round);
+          if (round.claimed === 0) break;
+        }
+      };
+      await Promise.all(Array.from({ length: parallel }, loop));
       return total;
     },
     async close() {
       const open = [...adapters.values()];
       adapters.clear();
-      await Promise.all(open.map((a) => a.close()));
+      const opened = await Promise.allSettled(open);
+      await Promise.all(opened.map((a) => (a.status === 'fulfilled' ? a.value.close() : undefined)));
     },
   };
 }

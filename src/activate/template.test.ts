@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileTemplate, placeholders, renderTemplate, usesCoupon, usesRecommendations, usesUnsubscribe, validateTemplate, type CompiledTemplate, type TemplateVars } from './template.js';
+import { compileTemplate, placeholders, renderTemplate, usesCoupon, usesPreferences, usesRecommendations, usesUnsubscribe, validateTemplate, type CompiledTemplate, type TemplateVars } from './template.js';
 
 const VARS: TemplateVars = {
   traits: {
@@ -119,10 +119,11 @@ describe('compileTemplate', () => {
     const t = compiled('{{traits.name}} {{recommendations.1}} {{coupon}} {{traits.name}} {{preferences_url}}');
     expect(placeholders(t)).toEqual(['traits.name', 'recommendations.1', 'coupon', 'preferences_url']);
     expect(usesRecommendations(t)).toBe(true);
-    expect(usesUnsubscribe(t)).toBe(true);
+    expect([usesPreferences(t), usesUnsubscribe(t)]).toEqual([true, false]);
+    expect([usesPreferences(compiled('{{unsubscribe_url}}')), usesUnsubscribe(compiled('{{unsubscribe_url}}'))]).toEqual([false, true]);
     expect(usesCoupon(t)).toBe(true);
     const plain = compiled('Hello {{traits.name}}');
-    expect([usesRecommendations(plain), usesUnsubscribe(plain), usesCoupon(plain)]).toEqual([false, false, false]);
+    expect([usesRecommendations(plain), usesUnsubscribe(plain), usesPreferences(plain), usesCoupon(plain)]).toEqual([false, false, false, false]);
   });
 });
 

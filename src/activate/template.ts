@@ -243,7 +243,12 @@ export function usesRecommendations(compiled: CompiledTemplate): boolean {
 
 /** Does it need a consent link (`unsubscribe_url` or `preferences_url`)? Both are made from the same signed token. */
 export function usesUnsubscribe(compiled: CompiledTemplate): boolean {
-  return uses(compiled, (s) => s.kind === 'unsubscribe_url' || s.kind === 'preferences_url');
+  return uses(compiled, (s) => s.kind === 'unsubscribe_url');
+}
+
+/** Does it link to the person's preference centre? Each link is a signature to make per message. */
+export function usesPreferences(compiled: CompiledTemplate): boolean {
+  return uses(compiled, (s) => s.kind === 'preferences_url');
 }
 
 /** Does it show the person's coupon? */

@@ -17,6 +17,9 @@ import {
   periodBuckets,
   periodStart,
   repeatPurchaseRate,
+  roiPeriods,
+  TOTAL_KEY,
+  withCampaignRoi,
   type KpiCounts,
 } from './kpis.js';
 
@@ -134,5 +137,29 @@ describe('assembleKpis', () => {
     expect(b).toMatchObject({ customers: { total: 13, active: 1, new: 1, buyers: 1 }, averageOrderValue: 50, repeatPurchaseRate: 1, churnRate: 0.5, nps: null, csat: null });
     expect(b!.cltv.historic).toBe(225);
     expect(result.totals).toMatchObject({ customers: { total: 13, active: 5, new: 3, buyers: 2 }, orders: 4, revenue: 350, averageOrderValue: 87.5, purchaseFrequency: 2, repeatPurchaseRate: 1, churnRate: 0, cltv: { historic: 225, predicted: 123 } });
+  });
+});
+
+describe('campaign return in a KPI result', () => {
+  it('asks for the range and every clipped bucket as [first instant, instant after the last day)', () => {
+    const buckets = periodBuckets(day('2026-01-15'), day('2026-02-10'), 'month');
+    expect(roiPeriods(day('2026-01-15'), day('2026-02-10'), buckets)).toEqual([
+      { key: TOTAL_KEY, from: day('2026-01-15'), to: day('2026-02-11') },
+      { key: '2026-01-01', from: day('2026-01-15'), to: day('2026-02-01') },
+      { key: '2026-02-01', from: day('2026-02-01'), to: day('2026-02-11') },
+    ]);
+  });
+
+  it('fills campaignRoi in by key, null where the source said nothing or nothing was spent', () => {
+    const result = assembleKpis(periodBuckets(day('2026-01-01'), day('2026-03-31'), 'month'), { total: EMPTY_WINDOW, buckets: new Map(), before: { customers: 0, buyers: 0, revenue: 0 }, churn: { total: { previousBuyers: 0, lost: 0 }, buckets: new Map() }, predictedCltv: null, cohorts: [] }, []);
+    const roi = new Map([
+      [TOTAL_KEY, { revenue: 90, cost: 10, sent: 4, roi: 8 }],
+      ['2026-01-01', { revenue: 90, cost: 10, sent: 4, roi: 8 }],
+      ['2026-02-01', { revenue: 0, cost: 0, sent: 2, roi: null }],
+    ]);
+    const filled = withCampaignRoi(result, roi);
+    expect(filled.totals.campaignRoi).toBe(8);
+    expect(filled.buckets.map((b) => b.campaignRoi)).toEqual([8, null, null]);
+    expect(result.totals.campaignRoi).toBeNull();
   });
 });

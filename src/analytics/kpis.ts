@@ -181,8 +181,56 @@ export interface KpiFigures {
   npsResponses: number;
   csat: number | null;
   csatResponses: number;
-  /** campaigns are not built yet: always null, kept so consumers have its place */
-  campaignRoi: null;
+  /**
+   * (attributed revenue − campaign cost) / campaign cost of the window; null when nothing was spent.
+   * Counted by activate (docs/attribution.md), which analytics may not import: windowFigures leaves
+   * it null and the caller fills it in with withCampaignRoi.
+   */
+  campaignRoi: number | null;
+}
+
+/** A window the campaign return is asked for: instants [from, to). */
+export interface RoiPeriod {
+  key: string;
+  from: Date;
+  to: Date;
+}
+
+/** What campaign return a window had; cost and sent let a caller say why roi is null. */
+export interface PeriodRoi {
+  revenue: number;
+  cost: number;
+  sent: number;
+  roi: number | null;
+}
+
+/**
+ * The campaign return of several windows at once. Handed in by the server,
+ * worker or CLI (which may import activate), so the one last-touch rule in
+ * src/activate/attribution.ts is the only one.
+ */
+export type CampaignRoiSource = (periods: readonly RoiPeriod[]) => Promise<ReadonlyMap<string, PeriodRoi>>;
+
+/** The key the whole range of a KPI answer goes by among its bucket keys (bucket keys are days). */
+export const TOTAL_KEY = 'total';
+
+/** The windows of a KPI answer as RoiPeriods: every bucket by its key (clipped days), and the range as TOTAL_KEY. */
+export function roiPeriods(from: Date, to: Date, buckets: readonly Bucket[]): RoiPeriod[] {
+  const dayAfter = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + DAY_MS);
+  return [
+    { key: TOTAL_KEY, from, to: new Date(to.getTime() + DAY_MS) },
+    ...buckets.map((b) => ({ key: b.key, from: new Date(Date.parse(`${b.start}T00:00:00Z`)), to: dayAfter(b.end) })),
+  ];
+}
+
+/** A KPI result with campaignRoi filled in from what a CampaignRoiSource answered for roiPeriods. */
+export function withCampaignRoi(result: KpiResult, roi: ReadonlyMap<string, PeriodRoi>): KpiResult {
+  const of = (key: string) => roi.get(key)?.roi ?? null;
+  return {
+    ...result,
+    totals: { ...result.totals, campaignRoi: of(TOTAL_KEY) },
+    buckets: result.buckets.map((b) => ({ ...b, campaignRoi: of(b.key) })),
+  };
 }
 
 export const averageOrderValue = (revenue: number, orders: number): number | null => ratio(revenue, orders);

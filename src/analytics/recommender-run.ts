@@ -5,7 +5,7 @@ import { associationRules, basketsFrom, minimumCount, mineRules, TooManyItemsets
 import { AnalyticsInputError, recorded } from './jobs.js';
 import { liveProfileId } from '../storage/live-profile.js';
 import { isRestricted, restrictedLiveIds } from '../storage/restricted-profiles.js';
-import { loadBaskets, loadProfileItems, type BasketLevel, type BasketHistory } from './queries.js';
+import { loadBaskets, loadManyProfileItems, loadProfileItems, type BasketLevel, type BasketHistory } from './queries.js';
 import { evaluateHitRate, recommend, trainRecommender, type HitRateResult, type PurchaseHistory, type RecommendationReason, type RecommenderModel } from './recommend.js';
 
 /**
@@ -212,28 +212,6 @@ async function trainedArtefact(db: Kysely<Schema>, workspaceId: string): Promise
   }
   await pending;
   return loadArtefact(db, workspaceId);
-}
-
-/**
- * What each profile has ordered, for many profiles in one query: loadProfileItems' batch twin.
- * The item expression must stay the one queries.ts's basketItems builds, or owned items would not be recognised.
- */
-async function loadManyProfileItems(db: Kysely<Schema>, workspaceId: string, profileIds: readonly string[], level: BasketLevel): Promise<Map<string, string[]>> {
-  const products = sql`jsonb_array_elements(case when jsonb_typeof(e.properties -> 'products') = 'array' then e.properties -> 'products' else '[]'::jsonb end)`;
-  const items =
-    level === 'category'
-      ? sql`array(select distinct x from unnest(array[e.properties ->> 'category'] || array(select item ->> 'category' from ${products} as item)) as x where x is not null and x <> '')`
-      : sql`array(select distinct x from (select coalesce(item ->> 'name', item ->> 'product_id', item ->> 'sku') as x from ${products} as item) i where x is not null and x <> '')`;
-  const { rows } = await sql<{ profile_id: string; item: string }>`
-    select distinct e.profile_id::text as profile_id, unnest(${items}) as item from events e
-    where e.workspace_id = ${workspaceId} and e.event = 'Order Completed' and e.profile_id = any(${profileIds}::uuid[])`.execute(db);
-  const out = new Map<string, string[]>();
-  for (const r of rows) {
-    const list = out.get(r.profile_id);
-    if (list) list.push(r.item);
-    else out.set(r.profile_id, [r.item]);
-  }
-  return out;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { QualityReporter } from '../quality/report.js';
 import type { Database } from '../storage/database.js';
 import { latestRun, recorded, type AnalyticsRun } from './jobs.js';
 import { computeKpis, scoreDeciles, segmentSizes } from './kpi-queries.js';
-import { addPeriods, formatMonth, parseMonth, type KpiFigures } from './kpis.js';
+import { addPeriods, formatMonth, parseMonth, roiPeriods, withCampaignRoi, type CampaignRoiSource, type KpiFigures } from './kpis.js';
 import type { ClvSection, FeedbackSection, MonthlyReport, RfmSection } from './report.js';
 
 /**
@@ -70,6 +70,8 @@ export interface GatherOptions {
   month: string;
   /** the data-quality score; the section says "not computed" without it */
   quality?: Pick<QualityReporter, 'report'>;
+  /** the campaign return of the month and the one before (activate's campaignRoiSource); null without it */
+  campaignRoi?: CampaignRoiSource;
   now?: Date;
 }
 
@@ -84,7 +86,9 @@ export async function gatherMonthlyReport(database: Database, options: GatherOpt
   // month and the one before, the rest the trend; cohorts come from the same range.
   const trendStart = addPeriods(first, 'month', -11);
   const lastDay = new Date(addPeriods(first, 'month', 1).getTime() - DAY);
-  const kpis = await computeKpis(db, ws, { from: trendStart, to: lastDay, period: 'month', segmentId: null });
+  const counted = await computeKpis(db, ws, { from: trendStart, to: lastDay, period: 'month', segmentId: null });
+  // The report shows campaign return for its month and the one before only: the trend has no such line.
+  const kpis = options.campaignRoi ? withCampaignRoi(counted, await options.campaignRoi(roiPeriods(trendStart, lastDay, counted.buckets).slice(-2))) : counted;
   const current = kpis.buckets[11]!;
   const previous = kpis.buckets[10]!;
   const figures = (b: typeof current): KpiFigures => {

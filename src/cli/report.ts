@@ -1,4 +1,5 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { campaignRoiSource } from '../activate/attribution.js';
 import { parseMonth } from '../analytics/kpis.js';
 import { gatherMonthlyReport } from '../analytics/report-data.js';
 import { renderReport, type ReportFormat, type ReportLang } from '../analytics/report.js';
@@ -45,7 +46,12 @@ async function produce(config: Config, options: ReportOptions): Promise<string> 
   const runtime = await openRuntime(config, 'report');
   try {
     process.stderr.write(`gathering the ${options.month} report…\n`);
-    const report = await gatherMonthlyReport(runtime.database, { workspaceId: 'default', month: options.month, quality: createQualityReporter(runtime.database, runtime.keyring) });
+    const report = await gatherMonthlyReport(runtime.database, {
+      workspaceId: 'default',
+      month: options.month,
+      quality: createQualityReporter(runtime.database, runtime.keyring),
+      campaignRoi: campaignRoiSource(runtime.database.db, 'default'),
+    });
     return renderReport(report, options.format, options.lang).body;
   } finally {
     await runtime.database.close();

@@ -308,19 +308,14 @@ export interface ConsentState {
 export async function consentState(db: Db, workspaceId: string, profileIds: readonly string[], purpose: ConsentPurpose): Promise<Map<string, ConsentState>> {
   const out = new Map<string, ConsentState>(profileIds.map((id) => [id, { state: 'unknown', at: null, legalBasis: null }]));
   if (profileIds.length === 0) return out;
-  const ids = [...new Set(profileIds)];
-  const rows = await db
-    .selectFrom('profiles as p')
-    .leftJoin('profile_consents as c', (j) =>
-      j
-        .onRef('c.workspace_id', '=', 'p.workspace_id')
-        .on('c.purpose', '=', purpose)
-        .on(sql<boolean>`c.profile_id = coalesce(p.merged_into, p.id)`),
-    )
-    .select(['p.id', 'c.granted', 'c.at', 'c.legal_basis'])
-    .where('p.workspace_id', '=', workspaceId)
-    .where('p.id', 'in', ids)
-    .execute();
+  const ids = [...new Set(profileIds)].filter((id) => UUID.test(id));
+  if (ids.length === 0) return out;
+  // From the id list outward, so each id is two index probes: a campaign asks for 1,000 people at a time.
+  const { rows } = await sql<{ id: string; granted: boolean | null; at: Date | null; legal_basis: LegalBasis | null }>`
+    select q.id::text as id, c.granted, c.at, c.legal_basis
+    from unnest(${ids}::uuid[]) as q(id)
+    join profiles p on p.workspace_id = ${workspaceId} and p.id = q.id
+    left join profile_consents c on c.workspace_id = ${workspaceId} and c.purpose = ${purpose} and c.profile_id = coalesce(p.merged_into, p.id)`.execute(db);
   for (const r of rows) {
     if (r.granted === null || r.at === null) continue;
     out.set(r.id, { state: r.granted ? 'granted' : 'withdrawn', at: r.at, legalBasis: r.legal_basis });

@@ -1,7 +1,8 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import { campaignRoiByPeriod, campaignRoiSource } from '../activate/attribution.js';
 import { computeKpis, segmentExists } from '../analytics/kpi-queries.js';
-import { addPeriods, bucketCount, formatDay, parseDay, parseMonth, type Period } from '../analytics/kpis.js';
+import { addPeriods, bucketCount, formatDay, parseDay, parseMonth, roiPeriods, withCampaignRoi, type Period } from '../analytics/kpis.js';
 import { gatherMonthlyReport, storedMonthlyReport } from '../analytics/report-data.js';
 import { renderReport, type ReportFormat, type ReportLang } from '../analytics/report.js';
 import type { QualityReporter } from '../quality/report.js';
@@ -38,7 +39,7 @@ const Figures = {
   npsResponses: Type.Integer(),
   csat: Nullable(Type.Number({ minimum: 0, maximum: 100, description: '% of CSAT answers that are 4 or 5' })),
   csatResponses: Type.Integer(),
-  campaignRoi: Type.Null({ description: 'always null until campaigns are built' }),
+  campaignRoi: Nullable(Type.Number({ description: '(revenue of the window’s orders attributed last-touch to any campaign − campaign cost of the window) / that cost; null when the window cost nothing. docs/attribution.md' })),
 };
 
 const KpiResponse = Type.Object({
@@ -67,7 +68,8 @@ const KpiResponse = Type.Object({
 
 const DayText = (description: string) => Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description });
 
-export const CAMPAIGN_ROI_NOTE = 'campaignRoi: campaigns (activation) are not built yet, so there is nothing to attribute revenue to; the field stays null';
+/** Said only when messages went out in a window yet cost nothing: a null there is not "no campaigns". */
+export const CAMPAIGN_ROI_NOTE = 'campaignRoi: messages were sent in some windows whose campaigns have no cost (fixed cost and cost per message 0), so return on cost is undefined (null) there';
 
 export interface KpiRoutesDeps {
   database: Database;
@@ -106,8 +108,11 @@ export const kpiRoutes: FastifyPluginAsync<KpiRoutesDeps> = async (app, { databa
     if (bucketCount(from, to, period) > MAX_BUCKETS) throw new ApiError('CUSTODIAN_INVALID_FIELD', `period: ${period} over this range makes more than ${MAX_BUCKETS} buckets; use a longer period or a shorter range`, 'period');
     const segment = q.segment ?? null;
     if (segment !== null && !(await segmentExists(db, ws, segment))) throw new ApiError('CUSTODIAN_NOT_FOUND', `segment: no segment ${segment} in this workspace`, 'segment');
-    const result = await computeKpis(db, ws, { from, to, period, segmentId: segment });
-    return { from: formatDay(from), to: formatDay(to), period, segment, ...result, notes: [CAMPAIGN_ROI_NOTE] };
+    const counted = await computeKpis(db, ws, { from, to, period, segmentId: segment });
+    const roi = await campaignRoiByPeriod(db, ws, roiPeriods(from, to, counted.buckets), { segmentId: segment });
+    const result = withCampaignRoi(counted, roi);
+    const notes = [...roi.values()].some((r) => r.sent > 0 && r.cost <= 0) ? [CAMPAIGN_ROI_NOTE] : [];
+    return { from: formatDay(from), to: formatDay(to), period, segment, ...result, notes };
   });
 
   app.get('/api/analytics/report', {
@@ -131,7 +136,7 @@ export const kpiRoutes: FastifyPluginAsync<KpiRoutesDeps> = async (app, { databa
     if (!parseMonth(q.month)) throw new ApiError('CUSTODIAN_INVALID_FIELD', `month: ${q.month} is not a month (YYYY-MM, 01–12)`, 'month');
     const ws = request.caller.workspaceId;
     const kept = q.fresh === true ? null : await storedMonthlyReport(database, ws, q.month);
-    const report = kept ?? (await gatherMonthlyReport(database, { workspaceId: ws, month: q.month, ...(quality ? { quality } : {}) }));
+    const report = kept ?? (await gatherMonthlyReport(database, { workspaceId: ws, month: q.month, campaignRoi: campaignRoiSource(db, ws), ...(quality ? { quality } : {}) }));
     const out = renderReport(report, q.format ?? 'html', q.lang ?? 'en');
     reply.type(out.contentType);
     // inline: the dashboard opens it in a tab to print; the name is for "save as".

@@ -16,6 +16,7 @@ import { applyRetention } from '../privacy/retention.js';
 import { createQualityReporter } from '../quality/report.js';
 import { refreshWorkspace } from '../segments/membership.js';
 import type { Database } from '../storage/database.js';
+import { campaignRoiSource } from '../activate/attribution.js';
 import { advanceJourneys, enrollFromSegmentChanges } from '../activate/journeys.js';
 import { finishCampaigns, runDueCampaigns } from '../activate/scheduler.js';
 import { runRealtimeSyncs, runScheduledSyncs } from '../activate/segment-sync.js';
@@ -211,7 +212,7 @@ export async function keepMonthlyReports(deps: IdentityDeps, now = new Date()): 
   let kept = 0;
   for (const { id } of workspaces) {
     if (await storedMonthlyReport(deps.database, id, month)) continue;
-    await storeMonthlyReport(deps.database, { workspaceId: id, month, quality: createQualityReporter(deps.database, deps.keyring), now });
+    await storeMonthlyReport(deps.database, { workspaceId: id, month, quality: createQualityReporter(deps.database, deps.keyring), campaignRoi: campaignRoiSource(db, id, { now }), now });
     kept += 1;
   }
   return kept;

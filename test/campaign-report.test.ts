@@ -3,6 +3,7 @@ import { campaignReport, type CampaignReport } from '../src/activate/attribution
 import { SKIP_REASONS } from '../src/activate/campaign.js';
 import { secretHash } from '../src/privacy/accounts.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
+import { campaignRow, profileIdsOf } from './helpers/campaigns.js';
 import { backends } from './helpers/backends.js';
 
 const WS = 'default';
@@ -57,10 +58,7 @@ describe.each(backends)('campaign report on $name', (backend) => {
     const res = await t.send('/v1/batch', { batch });
     expect(res.statusCode, res.body).toBe(200);
     await t.drain();
-    for (const userId of people) {
-      const found = (await t.get(`/api/profiles?userId=${userId}`)).json() as { profiles: Array<{ id: string }> };
-      ids[userId] = found.profiles[0]!.id;
-    }
+    Object.assign(ids, await profileIdsOf(t, people));
     // Signing in joins the anonymous visitor and u12: whichever side survives, the send below names the other.
     expect((await t.send('/v1/identify', { userId: 'u12', anonymousId: 'anon-12' })).statusCode).toBe(200);
     await t.drain();
@@ -68,20 +66,7 @@ describe.each(backends)('campaign report on $name', (backend) => {
     expect(mergedAway).toHaveLength(1);
     ids.p12 = mergedAway[0]!.id;
 
-    const campaign = (id: string, extra: { fixed_cost?: number; cost_per_message?: number; control_percent?: number }) => ({
-      workspace_id: WS,
-      id,
-      name: `Campaign ${id}`,
-      status: 'done',
-      channel: 'email',
-      purpose: 'email_marketing',
-      destination_id: 'dest-1',
-      template: JSON.stringify({ body: 'Hello' }),
-      schedule: JSON.stringify({ kind: 'once' }),
-      attribution_days: 7,
-      currency: 'CNY',
-      ...extra,
-    });
+    const campaign = (id: string, extra: { fixed_cost?: number; cost_per_message?: number; control_percent?: number }) => campaignRow({ workspace_id: WS, id, attribution_days: 7, ...extra });
     await db.insertInto('campaigns').values([campaign('c1', { fixed_cost: 37, cost_per_message: 0.5, control_percent: 25 }), campaign('c2', {})]).execute();
 
     type Send = { campaign: string; who: string; arm?: 'treatment' | 'control'; status: 'pending' | 'sending' | 'sent' | 'failed' | 'skipped' | 'control'; reason?: string; sentAt?: Date; queuedAt?: Date };

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaignReport } from '../src/activate/attribution.js';
 import type { KpiFigures } from '../src/analytics/kpis.js';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from './helpers/app.js';
+import { campaignRow, profileIdsOf } from './helpers/campaigns.js';
 import { backends } from './helpers/backends.js';
 
 const WS = 'default';
@@ -57,24 +58,8 @@ describe.each(backends)('campaign ROI in the KPIs on $name', (backend) => {
     const res = await t.send('/v1/batch', { batch: EVENTS });
     expect(res.statusCode, res.body).toBe(200);
     await t.drain();
-    for (const userId of ['p1', 'p2', 'p3', 'p4', 'p5']) {
-      const found = (await t.get(`/api/profiles?userId=${userId}`)).json() as { profiles: Array<{ id: string }> };
-      ids[userId] = found.profiles[0]!.id;
-    }
-    const campaign = (id: string, attribution_days: number, cost: { fixed_cost?: number; cost_per_message?: number }) => ({
-      workspace_id: WS,
-      id,
-      name: `Campaign ${id}`,
-      status: 'done',
-      channel: 'email',
-      purpose: 'email_marketing',
-      destination_id: 'dest-1',
-      template: JSON.stringify({ body: 'Hello' }),
-      schedule: JSON.stringify({ kind: 'once' }),
-      attribution_days,
-      currency: 'CNY',
-      ...cost,
-    });
+    Object.assign(ids, await profileIdsOf(t, ['p1', 'p2', 'p3', 'p4', 'p5']));
+    const campaign = (id: string, attribution_days: number, cost: { fixed_cost?: number; cost_per_message?: number }) => campaignRow({ workspace_id: WS, id, attribution_days, ...cost });
     await db
       .insertInto('campaigns')
       .values([campaign('ca', 7, { fixed_cost: 8, cost_per_message: 0.5 }), campaign('cb', 3, { cost_per_message: 2.25 }), campaign('cc', 7, {}), campaign('cd', 7, { cost_per_message: 0.5 })])

@@ -22,7 +22,8 @@ export interface Queued {
 /**
  * Queue people for a campaign: the treatment arm as pending sends, the
  * control arm as `control` rows (never sent; they are the baseline of the
- * uplift). People already queued for the campaign are left as they are.
+ * uplift). People already queued for the campaign, under their own profile or
+ * one merged into them since, are left as they are.
  * `people` is a query of profile ids (`id` column).
  */
 export async function enqueue(db: Kysely<Schema>, campaign: { workspaceId: string; id: string; controlPercent: number }, people: RawBuilder<{ id: string }>, now: Date): Promise<Queued> {
@@ -35,6 +36,11 @@ export async function enqueue(db: Kysely<Schema>, campaign: { workspaceId: strin
         case when q.arm = 'control' then 'control' else null end,
         ${now}::timestamptz, ${now}::timestamptz
       from (select distinct p.id, ${arm} as arm from (${people}) p) q
+      -- A person already queued under a profile since merged into them is queued already.
+      where q.id not in (
+        select coalesce(m.merged_into, m.id) from campaign_sends s
+        join profiles m on m.workspace_id = s.workspace_id and m.id = s.profile_id
+        where s.workspace_id = ${campaign.workspaceId} and s.campaign_id = ${campaign.id})
       on conflict do nothing
       returning arm)
     select arm, count(*) as n from added group by arm`.execute(db);

@@ -47,8 +47,15 @@ export async function runDueCampaigns(db: Kysely<Schema>, now = new Date()): Pro
 /**
  * A once campaign, or a recurring one past its last run, is done when nothing
  * it queued is waiting to be sent. Triggered campaigns run until stopped.
+ * Also closes what stopped campaigns left leased by a sender that died.
  */
 export async function finishCampaigns(db: Kysely<Schema>, now = new Date()): Promise<number> {
+  // Rows a dead sender left leased in a campaign stopped since: nobody takes them (only active campaigns are
+  // sent), so they are closed here once their lease has passed.
+  await sql`update campaign_sends s set status = 'skipped', reason = 'campaign_stopped', lease_until = null
+    from campaigns c
+    where c.workspace_id = s.workspace_id and c.id = s.campaign_id and c.status in ('done', 'archived')
+      and s.status = 'sending' and s.lease_until < ${now}`.execute(db);
   const result = await db
     .updateTable('campaigns as c')
     .set({ status: 'done', updated_at: now })

@@ -45,7 +45,7 @@ export interface SenderOptions {
   leaseMs?: number;
   /** attempts before a message that keeps failing is given up as failed */
   maxAttempts?: number;
-  /** rounds drain runs at once: one prepares (database) while another waits on its destination (network) */
+  /** rounds drain runs at once (PARALLEL_ROUNDS) */
   parallel?: number;
 }
 
@@ -89,8 +89,15 @@ type Outcome =
   | { kind: 'skipped'; reason: SkipReason }
   | { kind: 'deferred'; until: Date };
 
-/** Messages delivered between two records of their outcome. */
-const RECORD_EVERY = 250;
+/**
+ * Messages delivered between two records of their outcome. With PARALLEL_ROUNDS,
+ * this bounds what a sender killed mid-send has sent without recording it, and
+ * so what goes out a second time (same idempotency keys) after its lease.
+ */
+export const RECORD_EVERY = 100;
+
+/** Rounds drain runs at once: one prepares (database) while others wait on their destinations (network). */
+export const PARALLEL_ROUNDS = 4;
 
 const emptyOutcome = (): SendOutcome => ({ claimed: 0, sent: 0, retried: 0, failed: 0, deferred: 0, skipped: {} });
 
@@ -153,7 +160,7 @@ export function createSender(deps: SenderDeps, options: SenderOptions = {}): Sen
   const batchSize = options.batchSize ?? 1000;
   const leaseMs = options.leaseMs ?? 120_000;
   const maxAttempts = options.maxAttempts ?? 6;
-  const parallel = options.parallel ?? 8;
+  const parallel = options.parallel ?? PARALLEL_ROUNDS;
   // Promises, so rounds running at once open a destination once between them.
   const adapters = new Map<string, Promise<DestinationAdapter>>();
   const plans = new Map<string, { updatedAt: number; plan: CampaignPlan }>();
@@ -208,8 +215,25 @@ export function createSender(deps: SenderDeps, options: SenderOptions = {}): Sen
     return new Map(rows.map((r) => [r.id, r]));
   }
 
+  /**
+   * Per person (through merges): messages sent within the cap's period, and other campaigns' messages being
+   * sent right now by other rounds (leased, not by this round).
+   */
+  async function capCounts(workspaceId: string, campaignId: string, personIds: readonly string[], since: Date, ownLease: Date, now: Date): Promise<Map<string, { sent: number; inFlight: number }>> {
+    const { rows } = await sql<{ person: string; sent: string | number; in_flight: string | number }>`
+      select coalesce(m.merged_into, m.id)::text as person,
+        count(*) filter (where s.status = 'sent' and s.sent_at > ${since}) as sent,
+        count(*) filter (where s.status = 'sending' and s.campaign_id <> ${campaignId} and s.lease_until > ${now} and s.lease_until <> ${ownLease}) as in_flight
+      from profiles m
+      join campaign_sends s on s.workspace_id = m.workspace_id and s.profile_id = m.id
+      where m.workspace_id = ${workspaceId} and (m.id = any(${[...personIds]}::uuid[]) or m.merged_into = any(${[...personIds]}::uuid[]))
+        and (s.status = 'sent' and s.sent_at > ${since} or s.status = 'sending')
+      group by 1`.execute(db);
+    return new Map(rows.map((r) => [r.person, { sent: Number(r.sent), inFlight: Number(r.in_flight) }]));
+  }
+
   /** Decide and render one campaign's share of a round: who is skipped or deferred, and the messages of the rest. */
-  async function prepare(plan: CampaignPlan, rows: readonly Claimed[], now: Date): Promise<{ outcomes: Map<string, Outcome>; deliveries: Array<{ row: Claimed; message: OutgoingMessage }> }> {
+  async function prepare(plan: CampaignPlan, rows: readonly Claimed[], now: Date, leaseUntil: Date): Promise<{ outcomes: Map<string, Outcome>; deliveries: Array<{ row: Claimed; message: OutgoingMessage }> }> {
     const { campaign } = plan;
     const ws = campaign.workspaceId;
     const outcomes = new Map<string, Outcome>();
@@ -220,12 +244,19 @@ export function createSender(deps: SenderDeps, options: SenderOptions = {}): Sen
     const mergedInto = [...new Set([...profiles.values()].map((p) => p.merged_into).filter((id): id is string => id !== null))];
     const survivors = await loadProfiles(ws, mergedInto.filter((id) => !profiles.has(id)));
     const profileOf = (id: string) => profiles.get(id) ?? survivors.get(id);
-    // A survivor with a row of its own in this campaign is sent that one; its merged-away rows are skipped.
-    const survivorRows = new Set(
-      mergedInto.length === 0
-        ? []
-        : (await db.selectFrom('campaign_sends').select('profile_id').where('workspace_id', '=', ws).where('campaign_id', '=', campaign.id).where('profile_id', '=', sql<string>`any(${mergedInto}::uuid[])`).execute()).map((r) => r.profile_id),
-    );
+    // The person's other rows in this campaign (profiles since merged into them, or theirs when this row's was merged
+    // away): one that was sent, held out, or is going out under a smaller profile id wins, and this row is skipped.
+    const people = [...new Set([...profiles.values()].map((p) => p.merged_into ?? p.id))];
+    const ownIds = rows.map((r) => r.profile_id);
+    const others = people.length === 0 ? [] : (
+      await sql<{ person: string; profile_id: string; status: string }>`
+        select coalesce(m.merged_into, m.id)::text as person, s.profile_id::text as profile_id, s.status
+        from profiles m
+        join campaign_sends s on s.workspace_id = m.workspace_id and s.campaign_id = ${campaign.id} and s.profile_id = m.id
+        where m.workspace_id = ${ws} and (m.id = any(${people}::uuid[]) or m.merged_into = any(${people}::uuid[]))
+          and s.status in ('sent', 'sending', 'control') and not (s.profile_id = any(${ownIds}::uuid[]))`.execute(db)
+    ).rows;
+    const covered = (person: string, profileId: string) => others.some((o) => o.person === person && (o.status !== 'sending' || o.profile_id < profileId));
     const live = new Map<string, ProfileRow>();
     const taken = new Set<string>();
     for (const row of rows) {
@@ -239,7 +270,7 @@ export function createSender(deps: SenderDeps, options: SenderOptions = {}): Sen
         skip(row, 'erased');
         continue;
       }
-      if (person.id !== row.profile_id && (survivorRows.has(person.id) || taken.has(person.id))) {
+      if (taken.has(person.id) || covered(person.id, row.profile_id)) {
         skip(row, 'merged');
         continue;
       }
@@ -251,18 +282,7 @@ export function createSender(deps: SenderDeps, options: SenderOptions = {}): Sen
     const [restricted, consents, recent] = await Promise.all([
       liveIds.length === 0 ? new Set<string>() : sql<{ id: string }>`select r.id from (${restrictedLiveIds(ws)}) as r(id)`.execute(db).then((r) => new Set(r.rows.map((x) => x.id))),
       consentState(db, ws, liveIds, campaign.purpose),
-      campaign.frequencyCap && liveIds.length > 0
-        ? db
-            .selectFrom('campaign_sends')
-            .select(['profile_id', sql<string>`count(*)`.as('n')])
-            .where('workspace_id', '=', ws)
-            .where('profile_id', '=', sql<string>`any(${liveIds}::uuid[])`)
-            .where('status', '=', 'sent')
-            .where('sent_at', '>', new Date(now.getTime() - campaign.frequencyCap.days * 86_400_000))
-            .groupBy('profile_id')
-            .execute()
-            .then((r) => new Map(r.map((x) => [x.profile_id, Number(x.n)])))
-        : new Map<string, number>(),
+      campaign.frequencyCap && liveIds.length > 0 ? capCounts(ws, campaign.id, liveIds, new Date(now.getTime() - campaign.frequencyCap.days * 86_400_000), leaseUntil, now) : null,
     ]);
 
     const wechatIds = campaign.channel === 'wechat' ? await wechatOpenIds(db, deps.keyring, ws, liveIds) : new Map<string, string>();
@@ -280,10 +300,17 @@ export function createSender(deps: SenderDeps, options: SenderOptions = {}): Sen
         skip(row, consent === 'withdrawn' ? 'consent_withdrawn' : 'no_consent');
         continue;
       }
-      if (campaign.frequencyCap) {
-        const already = (recent.get(person.id) ?? 0) + (sentInRound.get(person.id) ?? 0);
+      if (campaign.frequencyCap && recent) {
+        const counts = recent.get(person.id);
+        const already = (counts?.sent ?? 0) + (sentInRound.get(person.id) ?? 0);
         if (already >= campaign.frequencyCap.max) {
           skip(row, 'frequency_cap');
+          continue;
+        }
+        // Another campaign's message to them is going out now: whether this one fits under the cap is known once it
+        // is recorded. Wait for that rather than let two senders both count zero.
+        if (counts && counts.inFlight > 0 && already + counts.inFlight >= campaign.frequencyCap.max) {
+          outcomes.set(row.profile_id, { kind: 'deferred', until: new Date(now.getTime() + 30_000 + Math.round(Math.random() * 60_000)) });
           continue;
         }
       }
@@ -428,6 +455,17 @@ export function createSender(deps: SenderDeps, options: SenderOptions = {}): Sen
     return outcomes;
   }
 
+  /** Move the lease of a slice's rows from `from` to `to`; the rows whose lease was still `from` are the slice to send. */
+  async function stillHeld<T extends { row: Claimed }>(workspaceId: string, campaignId: string, slice: readonly T[], from: Date, to: Date): Promise<T[]> {
+    const { rows } = await sql<{ profile_id: string }>`
+      update campaign_sends set lease_until = ${to}
+      where workspace_id = ${workspaceId} and campaign_id = ${campaignId} and profile_id = any(${slice.map((d) => d.row.profile_id)}::uuid[])
+        and status = 'sending' and lease_until = ${from}
+      returning profile_id::text as profile_id`.execute(db);
+    const held = new Set(rows.map((r) => r.profile_id));
+    return slice.filter((d) => held.has(d.row.profile_id));
+  }
+
   /** Write every outcome of a round in two statements; only rows still leased to this round are touched. */
   async function record(workspaceId: string, campaignId: string, outcomes: Map<string, Outcome>, leaseUntil: Date, now: Date, into: SendOutcome): Promise<void> {
     const ids: string[] = [];
@@ -515,17 +553,27 @@ export function createSender(deps: SenderDeps, options: SenderOptions = {}): Sen
       if (!plan) continue;
       let prepared: Awaited<ReturnType<typeof prepare>>;
       try {
-        prepared = await prepare(plan, group, now);
+        prepared = await prepare(plan, group, now, leaseUntil);
       } catch (error) {
-        // Leave the rows leased: after the lease they are retried, and a persistent fault shows as attempts.
-        throw new Error(`sending campaign ${first.campaign_id} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        // Something about the campaign or its people cannot be prepared (a template stored broken, a trait that will
+        // not decrypt): the rows are retried with backoff like a failed delivery, and fail after maxAttempts, rather
+        // than stay leased and be taken again every lease.
+        const result: DeliveryResult = { ok: false, retryable: true, error: `could not prepare the message: ${error instanceof Error ? error.message : String(error)}` };
+        const failed = new Map<string, Outcome>(group.map((row) => [row.profile_id, row.attempts < maxAttempts ? { kind: 'retry', attempt: row.attempts, result, ms: 0, at: new Date(now.getTime() + backoffMs(row.attempts)) } : { kind: 'failed', attempt: row.attempts, result, ms: 0 }]));
+        await record(first.workspace_id, first.campaign_id, failed, leaseUntil, now, outcome);
+        continue;
       }
       await record(first.workspace_id, first.campaign_id, prepared.outcomes, leaseUntil, now, outcome);
-      // Recorded a slice at a time: a sender killed mid-round has sent at most one slice it did not record,
-      // and only those go out again (with their idempotency keys) after the lease.
+      // Recorded a slice at a time: a sender killed mid-round has sent at most one slice per round it was running
+      // that it did not record, and only those go out again (with their idempotency keys) after the lease.
+      let lease = leaseUntil;
       for (let i = 0; i < prepared.deliveries.length; i += RECORD_EVERY) {
-        const slice = prepared.deliveries.slice(i, i + RECORD_EVERY);
-        await record(first.workspace_id, first.campaign_id, await deliver(plan, slice, now), leaseUntil, now, outcome);
+        // Each slice renews the lease of the rows it still holds, so a slow destination never lets another sender
+        // take rows this one is about to send; a row whose lease was taken over is left to its new holder.
+        const renewed = new Date(Date.now() + leaseMs);
+        const slice = await stillHeld(first.workspace_id, first.campaign_id, prepared.deliveries.slice(i, i + RECORD_EVERY), lease, renewed);
+        lease = renewed;
+        if (slice.length > 0) await record(first.workspace_id, first.campaign_id, await deliver(plan, slice, now), lease, now, outcome);
       }
     }
     return outcome;

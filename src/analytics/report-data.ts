@@ -4,7 +4,7 @@ import type { Database } from '../storage/database.js';
 import { latestRun, recorded, type AnalyticsRun } from './jobs.js';
 import { computeKpis, scoreDeciles, segmentSizes } from './kpi-queries.js';
 import { addPeriods, formatMonth, parseMonth, roiPeriods, withCampaignRoi, type CampaignRoiSource, type KpiFigures } from './kpis.js';
-import type { ClvSection, FeedbackSection, MonthlyReport, RfmSection } from './report.js';
+import { MAX_CAMPAIGN_ROWS, SIGNIFICANCE, type CampaignRow, type CampaignsSection, type ClvSection, type FeedbackSection, type MonthlyReport, type RfmSection } from './report.js';
 
 /**
  * Gathers a MonthlyReport from the database. The RFM, CLV and feedback
@@ -59,6 +59,63 @@ export function readFeedback(result: unknown, computedAt: string | null): Feedba
   return { computedAt, nps: scoreOf(result.nps), csat: scoreOf(result.csat), sentiment, themes, complaints };
 }
 
+/** One campaign as its campaign report gives it (activate's campaignReport), before the report picks and ranks. */
+export interface CampaignFigures extends Omit<CampaignRow, 'topSkipReasons' | 'uplift'> {
+  /** skipped messages by reason, every reason the campaign report lists (zeros included) */
+  skippedByReason: Record<string, number>;
+  uplift: { absolute: number; pValue: number } | null;
+}
+
+/**
+ * The campaigns that sent messages in [from, to) (by sent_at), each as its
+ * campaign report stands at `now`. Handed in by the server, worker or CLI
+ * (which may import activate), so campaignReport stays the one place a
+ * campaign's figures are counted.
+ */
+export type CampaignMonthSource = (from: Date, to: Date, now: Date) => Promise<CampaignFigures[]>;
+
+/**
+ * The report's Campaigns section: the month's campaigns by attributed revenue
+ * (ties by messages sent in the month, then name and id, so reruns agree),
+ * the first MAX_CAMPAIGN_ROWS of them, and a total over all of them. Money
+ * only adds up within one currency; uplift does not add up at all (pooling
+ * campaigns' arms mixes different audiences), so the total has none.
+ */
+export function campaignSection(figures: readonly CampaignFigures[], asOf: Date): CampaignsSection {
+  const ranked = [...figures].sort((a, b) => b.attributedRevenue - a.attributedRevenue || b.sentInMonth - a.sentInMonth || a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  const rows = ranked.slice(0, MAX_CAMPAIGN_ROWS).map(({ skippedByReason, uplift, ...c }): CampaignRow => ({
+    ...c,
+    topSkipReasons: Object.entries(skippedByReason)
+      .filter(([, count]) => count > 0)
+      .sort(([ra, a], [rb, b]) => b - a || ra.localeCompare(rb))
+      .slice(0, 3)
+      .map(([reason, count]) => ({ reason, count })),
+    uplift: uplift ? { ...uplift, significant: uplift.pValue < SIGNIFICANCE } : null,
+  }));
+  const sum = (pick: (c: CampaignFigures) => number) => figures.reduce((s, c) => s + pick(c), 0);
+  const currencies = new Set(figures.map((c) => c.currency));
+  const currency = currencies.size === 1 ? [...currencies][0]! : null;
+  const revenue = currency === null ? null : sum((c) => c.attributedRevenue);
+  const cost = currency === null ? null : sum((c) => c.cost);
+  return {
+    asOf: asOf.toISOString(),
+    count: figures.length,
+    rows,
+    total: {
+      sentInMonth: sum((c) => c.sentInMonth),
+      sent: sum((c) => c.sent),
+      skipped: sum((c) => c.skipped),
+      control: sum((c) => c.control),
+      attributedOrders: sum((c) => c.attributedOrders),
+      attributedRevenue: revenue,
+      cost,
+      // The campaign reports' own rule: no return on nothing spent.
+      roi: revenue !== null && cost !== null && cost > 0 ? (revenue - cost) / cost : null,
+      currency,
+    },
+  };
+}
+
 /** The last whole month before `now` (UTC), as YYYY-MM: what a scheduled monthly report covers. */
 export function lastFullMonth(now: Date = new Date()): string {
   return formatMonth(addPeriods(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)), 'month', -1));
@@ -72,6 +129,8 @@ export interface GatherOptions {
   quality?: Pick<QualityReporter, 'report'>;
   /** the campaign return of the month and the one before (activate's campaignRoiSource); null without it */
   campaignRoi?: CampaignRoiSource;
+  /** the month's campaigns (activate's campaignMonthSource); the section says "not counted" without it */
+  campaigns?: CampaignMonthSource;
   now?: Date;
 }
 
@@ -98,13 +157,15 @@ export async function gatherMonthlyReport(database: Database, options: GatherOpt
   // Scores are as they are now, not as they were: the predicted CLTV belongs to the latest month only.
   const currentFigures = { ...figures(current), cltv: { historic: current.cltv.historic, predicted: kpis.totals.cltv.predicted } };
 
-  const [segments, rfmRun, clvRun, feedbackRun, churnRisk, quality] = await Promise.all([
+  const next = addPeriods(first, 'month', 1);
+  const [segments, rfmRun, clvRun, feedbackRun, churnRisk, quality, campaigns] = await Promise.all([
     segmentSizes(db, ws),
     latestRun(db, ws, 'rfm'),
     latestRun(db, ws, 'clv'),
     latestRun(db, ws, 'feedback'),
     scoreDeciles(db, ws, 'churn_risk'),
     options.quality ? options.quality.report(ws, now) : Promise.resolve(null),
+    options.campaigns ? options.campaigns(first, next, now) : Promise.resolve(null),
   ]);
   const at = (run: AnalyticsRun | null) => (run ? (run.finishedAt ?? run.startedAt) : null);
 
@@ -122,7 +183,7 @@ export async function gatherMonthlyReport(database: Database, options: GatherOpt
     clv: clvRun ? readClv(clvRun.result, at(clvRun)) : null,
     churnRisk,
     feedback: feedbackRun ? readFeedback(feedbackRun.result, at(feedbackRun)) : null,
-    campaigns: null,
+    campaigns: campaigns ? campaignSection(campaigns, now) : null,
     quality: quality ? { score: quality.score, profiles: quality.profiles } : null,
   };
 }

@@ -48,6 +48,62 @@ export interface FeedbackSection {
   complaints: number | null;
 }
 
+/** One campaign that sent messages in the month, from its campaign report (activate's campaignReport). */
+export interface CampaignRow {
+  id: string;
+  name: string;
+  channel: string;
+  currency: string;
+  /** messages sent in the month (by sent_at): why the campaign is in this month's report */
+  sentInMonth: number;
+  /** the rest is the campaign's whole life up to the section's asOf */
+  sent: number;
+  skipped: number;
+  /** the most frequent skip reasons, most first (at most three) */
+  topSkipReasons: Array<{ reason: string; count: number }>;
+  /** people held out */
+  control: number;
+  treatment: { people: number; converted: number; rate: number | null };
+  /** null: the campaign had no control group */
+  controlArm: { people: number; converted: number; rate: number | null } | null;
+  /** treatment rate − control rate as a fraction (0.04 is 4 points); null without a control group */
+  uplift: { absolute: number; pValue: number; significant: boolean } | null;
+  /** last touch */
+  attributedOrders: number;
+  attributedRevenue: number;
+  cost: number;
+  /** (attributed revenue − cost) / cost; null when the campaign cost nothing */
+  roi: number | null;
+}
+
+export interface CampaignsSection {
+  /** the instant the campaign reports were taken at */
+  asOf: string;
+  /** how many campaigns sent messages in the month; rows holds the first MAX_CAMPAIGN_ROWS of them */
+  count: number;
+  /** by attributed revenue, most first */
+  rows: CampaignRow[];
+  /** every campaign of the month, not only the rows shown */
+  total: {
+    sentInMonth: number;
+    sent: number;
+    skipped: number;
+    control: number;
+    attributedOrders: number;
+    /** null when the campaigns count in more than one currency: such sums mean nothing */
+    attributedRevenue: number | null;
+    cost: number | null;
+    roi: number | null;
+    currency: string | null;
+  };
+}
+
+/** A month with more campaigns lists the ones that earned most; the total still covers all. */
+export const MAX_CAMPAIGN_ROWS = 20;
+
+/** The p-value under which a campaign's uplift is marked significant. */
+export const SIGNIFICANCE = 0.05;
+
 export interface MonthlyReport {
   workspaceId: string;
   /** YYYY-MM */
@@ -66,8 +122,8 @@ export interface MonthlyReport {
   clv: ClvSection | null;
   churnRisk: ChurnRiskSection | null;
   feedback: FeedbackSection | null;
-  /** campaigns are not built yet */
-  campaigns: null;
+  /** null: the report was gathered without a campaign source (reports kept before campaigns existed) */
+  campaigns: CampaignsSection | null;
   quality: { score: number; profiles: number } | null;
 }
 
@@ -135,7 +191,33 @@ const WORDS = {
     documents: 'Mentions',
     complaints: 'Complaints',
     campaigns: 'Campaigns',
-    notAvailable: 'Not available yet: campaigns are not built.',
+    campaignsNotCounted: 'Campaigns were not counted when this report was kept.',
+    noCampaigns: 'No campaign sent messages in {month}.',
+    campaignsNote:
+      'Campaigns that sent messages in {month}, by attributed revenue ({shown} of {count} shown; the total row covers all {count}). “Sent in month” counts the month’s messages only; every other figure is the campaign’s whole life as of {asOf}, as its campaign report gives it: messages sent after the month are included, and a campaign whose attribution windows are still open may gain conversions and revenue.',
+    campaignsDefinitions:
+      'Converted: people with an order within the attribution window after the message (the control group: after they were held out). Uplift: treatment rate − control rate in percentage points; * significant at p < 0.05 (two-sided). Revenue: orders attributed by last touch. ROI: (attributed revenue − cost) / cost. docs/attribution.md.',
+    campaign: 'Campaign',
+    channel: 'Channel',
+    currency: 'Currency',
+    sentInMonth: 'Sent in month',
+    sentTotal: 'Sent (all)',
+    skipped: 'Skipped',
+    controlGroup: 'Control group',
+    treatmentGroup: 'Treatment group',
+    convertedTreatment: 'Converted (treatment)',
+    convertedControl: 'Converted (control)',
+    rateTreatment: 'Conversion rate (treatment)',
+    rateControl: 'Conversion rate (control)',
+    uplift: 'Uplift',
+    pValue: 'p-value',
+    significant: 'Significant (p < 0.05)',
+    attributedOrders: 'Attributed orders',
+    attributedRevenue: 'Attributed revenue',
+    cost: 'Cost',
+    roi: 'ROI',
+    total: 'Total',
+    ordersCount: 'Orders: {n}',
     notComputed: 'Not computed yet.',
     quality: 'Data quality',
     qualityScore: 'Workspace quality score (0–100)',
@@ -203,7 +285,33 @@ const WORDS = {
     documents: '提及次数',
     complaints: '投诉数',
     campaigns: '营销活动',
-    notAvailable: '暂不可用：营销活动功能尚未上线。',
+    campaignsNotCounted: '保存本报告时未统计营销活动。',
+    noCampaigns: '{month} 没有营销活动发送消息。',
+    campaignsNote:
+      '{month} 发送过消息的营销活动，按归因销售额排序（共 {count} 个，显示 {shown} 个；合计行包含全部 {count} 个）。“本月发送”只计本月的消息；其余各项均为活动自开始至 {asOf} 的全部数据，与活动报告一致：包括本月之后发送的消息，归因窗口尚未结束的活动其转化和销售额可能还会增加。',
+    campaignsDefinitions:
+      '转化：消息发送后归因窗口内下单的人（对照组：自被留出时起）。提升：实验组转化率 − 对照组转化率，单位为百分点；* 表示在 p < 0.05 水平上显著（双侧检验）。归因销售额：按末次触达归因的订单。投资回报率：（归因销售额 − 成本）/ 成本。详见 docs/attribution.md。',
+    campaign: '营销活动',
+    channel: '渠道',
+    currency: '币种',
+    sentInMonth: '本月发送',
+    sentTotal: '累计发送',
+    skipped: '跳过',
+    controlGroup: '对照组人数',
+    treatmentGroup: '实验组人数',
+    convertedTreatment: '转化人数（实验组）',
+    convertedControl: '转化人数（对照组）',
+    rateTreatment: '转化率（实验组）',
+    rateControl: '转化率（对照组）',
+    uplift: '提升',
+    pValue: 'p 值',
+    significant: '显著（p < 0.05）',
+    attributedOrders: '归因订单数',
+    attributedRevenue: '归因销售额',
+    cost: '成本',
+    roi: '投资回报率',
+    total: '合计',
+    ordersCount: '订单数：{n}',
     notComputed: '尚未计算。',
     quality: '数据质量',
     qualityScore: '工作区数据质量评分（0–100）',
@@ -213,6 +321,47 @@ const WORDS = {
 } as const satisfies Record<ReportLang, Record<string, string>>;
 
 type Word = keyof (typeof WORDS)['en'];
+
+/** `{name}` in a phrase replaced by its value; the word order of a phrase differs between languages. */
+const fill = (text: string, values: Record<string, string | number>): string => text.replace(/\{(\w+)\}/g, (whole, key: string) => String(values[key] ?? whole));
+
+/** Skip reasons as the outbox records them (activate's SKIP_REASONS); a reason not listed shows as recorded. */
+const SKIP_REASON_WORDS: Record<ReportLang, Record<string, string>> = {
+  en: {
+    no_consent: 'no consent',
+    consent_withdrawn: 'consent withdrawn',
+    restricted: 'processing restricted',
+    erased: 'erased',
+    frequency_cap: 'frequency cap',
+    no_address: 'no address',
+    merged: 'merged',
+    coupons_exhausted: 'coupons used up',
+    campaign_stopped: 'campaign stopped',
+  },
+  'zh-CN': {
+    no_consent: '未获同意',
+    consent_withdrawn: '已撤回同意',
+    restricted: '已限制处理',
+    erased: '已删除',
+    frequency_cap: '频次上限',
+    no_address: '无联系方式',
+    merged: '已合并',
+    coupons_exhausted: '优惠券已发完',
+    campaign_stopped: '活动已停止',
+  },
+};
+
+/** Channels (activate's CHANNELS); one not listed shows as recorded. */
+const CHANNEL_WORDS: Record<ReportLang, Record<string, string>> = {
+  en: { email: 'Email', sms: 'SMS', wechat: 'WeChat', webhook: 'Webhook', ads: 'Ads' },
+  'zh-CN': { email: '邮件', sms: '短信', wechat: '微信', webhook: 'Webhook', ads: '广告' },
+};
+
+const skipReason = (lang: ReportLang, reason: string): string => SKIP_REASON_WORDS[lang][reason] ?? reason;
+const channelName = (lang: ReportLang, channel: string): string => CHANNEL_WORDS[lang][channel] ?? channel;
+
+/** Three decimals read well for the p-values that matter; below that only "very small" matters. */
+const pValueText = (p: number): string => (p < 0.001 ? '< 0.001' : p.toFixed(3));
 
 // ── Formatting ──────────────────────────────────────────────────────────────
 
@@ -378,6 +527,8 @@ svg .bar { fill: #3b6ea5; }
 svg .line { fill: none; stroke: #3b6ea5; stroke-width: 2; }
 svg .dot { fill: #3b6ea5; }
 td.heat { color: #102a43; }
+.campaigns table { font-size: 12px; }
+.campaigns small { color: #52606d; }
 section { break-inside: avoid; page-break-inside: avoid; }
 @page { size: A4; margin: 14mm; }
 @media print {
@@ -482,7 +633,56 @@ export function renderReportHtml(r: MonthlyReport, lang: ReportLang = 'en'): str
     out.push(parts.join(''));
   }
 
-  out.push(`<section><h2>${e(w.campaigns)}</h2>${note(w.notAvailable)}</section>`);
+  const cs = r.campaigns;
+  if (cs === null) out.push(`<section><h2>${e(w.campaigns)}</h2>${note(w.campaignsNotCounted)}</section>`);
+  else if (cs.count === 0) out.push(`<section><h2>${e(w.campaigns)}</h2>${note(fill(w.noCampaigns, { month: r.month }))}</section>`);
+  else {
+    const small = (text: string) => (text ? `<br><small>${e(text)}</small>` : '');
+    const money = (v: number | null, currency: string | null) => (v === null ? w.none : `${fmt(v, 'money')}${currency ? ` ${currency}` : ''}`);
+    const arm = (a: CampaignRow['treatment'] | null) => (a === null ? e(w.none) : `${e(fmt(a.rate, 'share'))}${small(`${fmt(a.converted, 'count')} / ${fmt(a.people, 'count')}`)}`);
+    const uplift = (u: CampaignRow['uplift']) => {
+      if (u === null) return e(w.none);
+      const points = e(`${u.absolute >= 0 ? '+' : ''}${fmt(u.absolute * 100, 'score')} pt${u.significant ? ' *' : ''}`);
+      return `${u.significant ? `<strong>${points}</strong>` : points}${small(`p = ${pValueText(u.pValue)}`)}`;
+    };
+    const reasons = (c: CampaignRow) => c.topSkipReasons.map((s) => `${skipReason(lang, s.reason)} ${fmt(s.count, 'count')}`).join(' · ');
+    const rows = cs.rows.map((c) => [
+      e(c.name),
+      e(channelName(lang, c.channel)),
+      e(fmt(c.sentInMonth, 'count')),
+      e(fmt(c.sent, 'count')),
+      `${e(fmt(c.skipped, 'count'))}${small(reasons(c))}`,
+      e(fmt(c.control, 'count')),
+      arm(c.treatment),
+      arm(c.controlArm),
+      uplift(c.uplift),
+      `${e(money(c.attributedRevenue, c.currency))}${small(fill(w.ordersCount, { n: fmt(c.attributedOrders, 'count') }))}`,
+      e(money(c.cost, c.currency)),
+      e(fmt(c.roi, 'ratio')),
+    ]);
+    const t = cs.total;
+    rows.push([
+      `<strong>${e(w.total)}</strong>`,
+      '',
+      e(fmt(t.sentInMonth, 'count')),
+      e(fmt(t.sent, 'count')),
+      e(fmt(t.skipped, 'count')),
+      e(fmt(t.control, 'count')),
+      e(w.none),
+      e(w.none),
+      e(w.none),
+      `${e(money(t.attributedRevenue, t.currency))}${small(fill(w.ordersCount, { n: fmt(t.attributedOrders, 'count') }))}`,
+      e(money(t.cost, t.currency)),
+      e(fmt(t.roi, 'ratio')),
+    ]);
+    out.push(
+      `<section class="campaigns"><h2>${e(w.campaigns)}</h2>` +
+        note(fill(w.campaignsNote, { month: r.month, shown: cs.rows.length, count: cs.count, asOf: stamp(cs.asOf) })) +
+        table([w.campaign, w.channel, w.sentInMonth, w.sentTotal, w.skipped, w.controlGroup, w.rateTreatment, w.rateControl, w.uplift, w.attributedRevenue, w.cost, w.roi], rows) +
+        note(w.campaignsDefinitions) +
+        `</section>`,
+    );
+  }
   out.push(`<section><h2>${e(w.quality)}</h2>${r.quality === null ? note(w.notComputed) : table([w.metric, ''], [[e(w.qualityScore), e(fmt(r.quality.score, 'score'))], [e(w.profiles), e(fmt(r.quality.profiles, 'count'))]])}</section>`);
 
   return [
@@ -540,6 +740,46 @@ export function renderReportCsv(r: MonthlyReport, lang: ReportLang = 'en'): stri
     rows.push(['feedback', 'complaints', w.complaints, f.computedAt, f.complaints, null, null]);
     if (f.sentiment) for (const s of ['positive', 'neutral', 'negative'] as const) rows.push(['feedback', `sentiment_${s}`, w[s], f.computedAt, f.sentiment[s], null, null]);
     for (const t of f.themes) rows.push(['feedback', `theme:${t.name}`, lang === 'zh-CN' ? (t.zh ?? t.name) : (t.en ?? t.name), f.computedAt, t.documents, null, null]);
+  }
+  if (r.campaigns) {
+    const cs = r.campaigns;
+    // A campaign's rows go by `<field>:<campaign id>` (names need not be unique); the total's by the field alone.
+    const put = (metric: string, label: string, value: string | number | null) => rows.push(['campaign', metric, label, r.month, value, null, null]);
+    for (const c of cs.rows) {
+      const m = (field: string) => `${field}:${c.id}`;
+      const l = (word: string) => `${c.name} – ${word}`;
+      put(m('channel'), l(w.channel), c.channel);
+      put(m('currency'), l(w.currency), c.currency);
+      put(m('sent_in_month'), l(w.sentInMonth), c.sentInMonth);
+      put(m('sent'), l(w.sentTotal), c.sent);
+      put(m('skipped'), l(w.skipped), c.skipped);
+      for (const s of c.topSkipReasons) put(m(`skipped_${s.reason}`), l(`${w.skipped}: ${skipReason(lang, s.reason)}`), s.count);
+      put(m('control'), l(w.controlGroup), c.control);
+      put(m('treatment_people'), l(w.treatmentGroup), c.treatment.people);
+      put(m('treatment_converted'), l(w.convertedTreatment), c.treatment.converted);
+      put(m('treatment_rate'), l(w.rateTreatment), c.treatment.rate);
+      put(m('control_converted'), l(w.convertedControl), c.controlArm?.converted ?? null);
+      put(m('control_rate'), l(w.rateControl), c.controlArm?.rate ?? null);
+      put(m('uplift'), l(w.uplift), c.uplift?.absolute ?? null);
+      put(m('p_value'), l(w.pValue), c.uplift?.pValue ?? null);
+      put(m('significant'), l(w.significant), c.uplift ? (c.uplift.significant ? 1 : 0) : null);
+      put(m('attributed_orders'), l(w.attributedOrders), c.attributedOrders);
+      put(m('attributed_revenue'), l(w.attributedRevenue), c.attributedRevenue);
+      put(m('cost'), l(w.cost), c.cost);
+      put(m('roi'), l(w.roi), c.roi);
+    }
+    const t = cs.total;
+    const l = (word: string) => `${w.total} – ${word}`;
+    put('campaigns', l(w.campaigns), cs.count);
+    put('currency', l(w.currency), t.currency);
+    put('sent_in_month', l(w.sentInMonth), t.sentInMonth);
+    put('sent', l(w.sentTotal), t.sent);
+    put('skipped', l(w.skipped), t.skipped);
+    put('control', l(w.controlGroup), t.control);
+    put('attributed_orders', l(w.attributedOrders), t.attributedOrders);
+    put('attributed_revenue', l(w.attributedRevenue), t.attributedRevenue);
+    put('cost', l(w.cost), t.cost);
+    put('roi', l(w.roi), t.roi);
   }
   if (r.quality) rows.push(['quality', 'score', w.qualityScore, null, r.quality.score, null, null]);
   // A BOM so Excel opens Chinese labels as UTF-8.

@@ -1,5 +1,6 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { campaignRoiSource } from '../activate/attribution.js';
+import { campaignMonthSource } from '../activate/monthly-campaigns.js';
 import { parseMonth } from '../analytics/kpis.js';
 import { gatherMonthlyReport } from '../analytics/report-data.js';
 import { renderReport, type ReportFormat, type ReportLang } from '../analytics/report.js';
@@ -51,6 +52,7 @@ async function produce(config: Config, options: ReportOptions): Promise<string> 
       month: options.month,
       quality: createQualityReporter(runtime.database, runtime.keyring),
       campaignRoi: campaignRoiSource(runtime.database.db, 'default'),
+      campaigns: campaignMonthSource(runtime.database.db, 'default'),
     });
     return renderReport(report, options.format, options.lang).body;
   } finally {

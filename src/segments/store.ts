@@ -80,6 +80,21 @@ async function refuseIfRead(db: Kysely<Schema>, workspaceId: string, id: string,
   ]);
   const names = users.flat().map((u) => u.name);
   if (names.length > 0) throw new SegmentError('conflict', 'id', `the ${what} is read by ${names.join(', ')}; change those first`);
+  if (what === 'segment') {
+    // Campaigns (as audience or trigger) and syncs that name it would quietly stop reaching anyone.
+    const [campaigns, syncs] = await Promise.all([
+      db
+        .selectFrom('campaigns')
+        .select('name')
+        .where('workspace_id', '=', workspaceId)
+        .where('status', 'in', ['draft', 'active', 'paused'])
+        .where((eb) => eb.or([eb('segment_id', '=', id), sql<boolean>`schedule -> 'trigger' ->> 'segmentId' = ${id}`]))
+        .execute(),
+      db.selectFrom('segment_syncs').select('id').where('workspace_id', '=', workspaceId).where('segment_id', '=', id).execute(),
+    ]);
+    if (campaigns.length > 0) throw new SegmentError('conflict', 'id', `the segment is the audience or trigger of campaign ${campaigns.map((c) => c.name).join(', ')}; stop or change those first`);
+    if (syncs.length > 0) throw new SegmentError('conflict', 'id', `the segment is synced to a destination (${syncs.length} sync${syncs.length === 1 ? '' : 's'}); delete those first`);
+  }
 }
 
 function toSegment(row: Selectable<Schema['segments']>): Segment {

@@ -1,6 +1,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { campaignRoiByPeriod, campaignRoiSource } from '../activate/attribution.js';
+import { campaignMonthSource } from '../activate/monthly-campaigns.js';
 import { computeKpis, segmentExists } from '../analytics/kpi-queries.js';
 import { addPeriods, bucketCount, formatDay, parseDay, parseMonth, roiPeriods, withCampaignRoi, type Period } from '../analytics/kpis.js';
 import { gatherMonthlyReport, storedMonthlyReport } from '../analytics/report-data.js';
@@ -119,7 +120,7 @@ export const kpiRoutes: FastifyPluginAsync<KpiRoutesDeps> = async (app, { databa
     config: { access: 'analytics.read' },
     schema: {
       tags: ['analytics'],
-      summary: 'The monthly management report: KPIs against the month before, 12-month trends, segments, RFM, CLV, churn risk, feedback, data quality (a closed month answers the report kept when it closed)',
+      summary: 'The monthly management report: KPIs against the month before, 12-month trends, segments, RFM, CLV, churn risk, feedback, campaigns, data quality (a closed month answers the report kept when it closed)',
       description: 'HTML is self-contained and printable (print it to PDF from the browser); CSV has one row per figure.',
       security,
       produces: ['text/html', 'text/csv'],
@@ -136,7 +137,7 @@ export const kpiRoutes: FastifyPluginAsync<KpiRoutesDeps> = async (app, { databa
     if (!parseMonth(q.month)) throw new ApiError('CUSTODIAN_INVALID_FIELD', `month: ${q.month} is not a month (YYYY-MM, 01–12)`, 'month');
     const ws = request.caller.workspaceId;
     const kept = q.fresh === true ? null : await storedMonthlyReport(database, ws, q.month);
-    const report = kept ?? (await gatherMonthlyReport(database, { workspaceId: ws, month: q.month, campaignRoi: campaignRoiSource(db, ws), ...(quality ? { quality } : {}) }));
+    const report = kept ?? (await gatherMonthlyReport(database, { workspaceId: ws, month: q.month, campaignRoi: campaignRoiSource(db, ws), campaigns: campaignMonthSource(db, ws), ...(quality ? { quality } : {}) }));
     const out = renderReport(report, q.format ?? 'html', q.lang ?? 'en');
     reply.type(out.contentType);
     // inline: the dashboard opens it in a tab to print; the name is for "save as".

@@ -17,10 +17,11 @@ import { createQualityReporter } from '../quality/report.js';
 import { refreshWorkspace } from '../segments/membership.js';
 import type { Database } from '../storage/database.js';
 import { campaignRoiSource } from '../activate/attribution.js';
+import { campaignMonthSource } from '../activate/monthly-campaigns.js';
 import { advanceJourneys, enrollFromSegmentChanges } from '../activate/journeys.js';
 import { finishCampaigns, runDueCampaigns } from '../activate/scheduler.js';
 import { runRealtimeSyncs, runScheduledSyncs } from '../activate/segment-sync.js';
-import { createSender, type Sender } from '../activate/sender.js';
+import { createSender } from '../activate/sender.js';
 import type { WorkerLogger } from './runner.js';
 
 export interface ScheduledJob {
@@ -212,7 +213,7 @@ export async function keepMonthlyReports(deps: IdentityDeps, now = new Date()): 
   let kept = 0;
   for (const { id } of workspaces) {
     if (await storedMonthlyReport(deps.database, id, month)) continue;
-    await storeMonthlyReport(deps.database, { workspaceId: id, month, quality: createQualityReporter(deps.database, deps.keyring), campaignRoi: campaignRoiSource(db, id, { now }), now });
+    await storeMonthlyReport(deps.database, { workspaceId: id, month, quality: createQualityReporter(deps.database, deps.keyring), campaignRoi: campaignRoiSource(db, id, { now }), campaigns: campaignMonthSource(db, id), now });
     kept += 1;
   }
   return kept;
@@ -226,13 +227,6 @@ export interface ActivationSettings {
   sendLeaseMs?: number;
 }
 
-/** Due campaigns queued, the outbox sent until nothing is due, finished campaigns closed. */
-export async function runCampaigns(db: Database['db'], sender: Sender, signal: AbortSignal): Promise<number> {
-  await runDueCampaigns(db);
-  const outcome = await sender.drain({ signal });
-  await finishCampaigns(db);
-  return outcome.claimed;
-}
 
 /** The jobs a worker process runs besides the pipeline; activation's only when told where it writes and links to. */
 export function workerJobs(deps: IdentityDeps, activation?: ActivationSettings): ScheduledJob[] {
@@ -268,8 +262,11 @@ function activationJobs(deps: IdentityDeps, activation: ActivationSettings): Sch
   // One sender per process, kept across runs: destinations stay open (keep-alive sockets, a NATS connection).
   const sender = createSender({ database: deps.database, keyring: deps.keyring, activationDir: activation.activationDir, publicUrl: activation.publicUrl }, activation.sendLeaseMs ? { leaseMs: activation.sendLeaseMs } : {});
   return [
+    // Audiences are taken when due and finished campaigns closed, in a job of their own: a million-message send
+    // running meanwhile must not hold up the 09:00 campaign.
+    { name: 'campaigns-queue', everyMs: 5_000, firstAfterMs: 5_000, run: async () => (await runDueCampaigns(deps.database.db)) + (await finishCampaigns(deps.database.db)) },
     // Messages go out within seconds of being due; a run goes on while anything is due, so a big campaign is one run.
-    { name: 'campaigns', everyMs: 2_000, firstAfterMs: 5_000, run: (signal) => runCampaigns(deps.database.db, sender, signal) },
+    { name: 'campaigns-send', everyMs: 2_000, firstAfterMs: 6_000, run: async (signal) => (await sender.drain({ signal })).claimed },
     // Segment triggers: a new member starts their journey within seconds of entering; a run with nothing new is a couple of index probes.
     { name: 'journeys-enroll', everyMs: 5_000, firstAfterMs: 5_000, run: () => enrollFromSegmentChanges(deps.database.db, new Date()) },
     // Waits are in minutes: a 5 s tick ends one within seconds of its wake_at; a backlog is taken 1,000 entries a transaction until none is due.

@@ -1,6 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import { maskFreeText } from '../../privacy/mask.js';
 import type { DeliveryResult, DestinationAdapter, MembershipEvent, OutgoingMessage } from '../adapter.js';
 import type { WebhookConfig } from '../destinations.js';
 
@@ -152,7 +153,9 @@ export function openWebhookAdapter(config: WebhookConfig, secret: string, option
       return { ok: false, retryable: true, ...(answer.statusCode !== null ? { statusCode: answer.statusCode } : {}), error: answer.error ?? 'no answer' };
     }
     const result = classifyStatus(answer.statusCode);
-    if (!result.ok && answer.excerpt) result.error = `${result.error}: ${answer.excerpt.replace(/\s+/g, ' ').trim()}`;
+    // The excerpt is kept with the attempt and shown to campaign readers: a receiver echoing the request back would
+    // put addresses there, so identifiers in it are masked.
+    if (!result.ok && answer.excerpt) result.error = `${result.error}: ${maskFreeText(answer.excerpt.replace(/\s+/g, ' ').trim(), { unmasked: [] })}`;
     return result;
   }
 

@@ -70,6 +70,8 @@ export const activation: readonly string[] = [
     primary key (workspace_id, id)
   )`,
   `create unique index campaigns_name on campaigns (workspace_id, lower(name))`,
+  // The sender and the report find a person's rows through merges: the profiles merged into each person.
+  `create index profiles_merged_into on profiles (workspace_id, merged_into) where merged_into is not null`,
   `create index campaigns_due on campaigns (next_run_at) where status = 'active'`,
   // The outbox: one row per (campaign, person), so a person is queued once per campaign however often the audience
   // is taken. arm: treatment | control. status: pending | sending | sent | failed | skipped | control.

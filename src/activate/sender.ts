@@ -535,6 +535,7 @@ export function createSender(deps: SenderDeps, options: SenderOptions = {}): Sen
   }
 
   async function runOnce(now = new Date()): Promise<SendOutcome> {
+    const started = performance.now();
     const outcome = emptyOutcome();
     const leaseUntil = new Date(now.getTime() + leaseMs);
     const rows = await claim(now, leaseUntil);
@@ -570,7 +571,8 @@ export function createSender(deps: SenderDeps, options: SenderOptions = {}): Sen
       for (let i = 0; i < prepared.deliveries.length; i += RECORD_EVERY) {
         // Each slice renews the lease of the rows it still holds, so a slow destination never lets another sender
         // take rows this one is about to send; a row whose lease was taken over is left to its new holder.
-        const renewed = new Date(Date.now() + leaseMs);
+        // On the round's clock (`now` plus time elapsed), the one claims compare leases with.
+        const renewed = new Date(now.getTime() + (performance.now() - started) + leaseMs);
         const slice = await stillHeld(first.workspace_id, first.campaign_id, prepared.deliveries.slice(i, i + RECORD_EVERY), lease, renewed);
         lease = renewed;
         if (slice.length > 0) await record(first.workspace_id, first.campaign_id, await deliver(plan, slice, now), lease, now, outcome);

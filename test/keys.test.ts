@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJunkIdFilter } from '../src/clean/junk-ids.js';
+import { createDestination } from '../src/activate/destinations.js';
 import { createWebhookStore } from '../src/collect/webhook-store.js';
 import { resolveWorkspace } from '../src/identity/resolve.js';
 import { signUnsubscribe, verifyLink } from '../src/privacy/consent.js';
@@ -92,6 +93,7 @@ describe.each(backends)('envelope encryption on $name', (backend) => {
     t = await startTestApp(backend);
     await sendPeople(t, '');
     await createWebhookStore(t.database, t.keyring).save('default', 'forms', { messages: [] }, true);
+    await createDestination(t.database.db, t.keyring, 'default', { name: 'signed hook', kind: 'webhook', config: { url: 'https://hooks.example.com/in' } }, null);
     await resolveWorkspace({ database: t.database, keyring: t.keyring, junk }, 'default');
     for (const p of people) {
       const id = await lookUp(t.get, p.email);

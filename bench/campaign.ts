@@ -149,6 +149,10 @@ async function runOn(backend: string, config: StorageConfig, sink: Awaited<Retur
       const sender = createSender({ database, keyring, activationDir: exportsDir, publicUrl: 'https://cdp.example.cn' });
       const outcome = await sender.drain();
       const t2 = performance.now();
+      if (outcome.retried + outcome.failed > 0) {
+        const errors = await database.db.selectFrom('campaign_sends').select(['last_error']).where('campaign_id', '=', campaign.id).where('last_error', 'is not', null).limit(3).execute();
+        throw new Error(`${outcome.retried} retried and ${outcome.failed} failed: ${errors.map((e) => e.last_error).join(' | ')}`);
+      }
       await sender.close();
       await finishCampaigns(database.db);
       const after = await sink.count();

@@ -254,6 +254,31 @@ describe.each(backends)('campaigns end to end on $name', (backend) => {
     ]);
   });
 
+  it('sends a round bigger than one slice in full, each slice recorded as it goes', async () => {
+    receiver.got.length = 0;
+    const bulk = Array.from({ length: 230 }, (_, i) => ({
+      type: 'identify',
+      userId: `bulk-${i}`,
+      traits: { city: 'Bulkville' },
+      context: { consent: { categoryPreferences: { personalization: true } } },
+    }));
+    expect((await t.send('/v1/batch', { batch: bulk })).statusCode).toBe(200);
+    await t.drain();
+    const segment = await api('POST', '/api/segments', { name: 'Bulkville people', rule: { trait: 'city', op: 'eq', value: 'Bulkville' } });
+    const created = await api('POST', '/api/campaigns', campaignBody('Bulk', { segmentId: (segment.json() as { id: string }).id, controlPercent: 0, couponPoolId: null, template: { body: 'Hello from Bulkville' } }));
+    expect(created.statusCode, created.body).toBe(201);
+    const id = (created.json() as { id: string }).id;
+    await api('POST', `/api/campaigns/${id}/launch`);
+    expect(await runDueCampaigns(t.database.db)).toBe(230);
+    // One round takes all 230 (up to 1,000): every slice of it must go out in that round, not wait for a lease to pass.
+    const round = await sender.runOnce();
+    expect(round.claimed).toBe(230);
+    expect(round.sent).toBe(230);
+    expect(new Set(receiver.got.map((r) => r.body.profileId)).size).toBe(230);
+    const left = await t.database.db.selectFrom('campaign_sends').select('status').where('campaign_id', '=', id).where('status', '<>', 'sent').execute();
+    expect(left).toEqual([]);
+  });
+
   it('waits out quiet hours in the person’s time zone instead of skipping them', async () => {
     receiver.got.length = 0;
     // Quiet all day but one minute: whatever the time now, it is quiet.

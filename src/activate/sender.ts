@@ -455,7 +455,7 @@ export function createSender(deps: SenderDeps, options: SenderOptions = {}): Sen
     return outcomes;
   }
 
-  /** Move the lease of a slice's rows from `from` to `to`; the rows whose lease was still `from` are the slice to send. */
+  /** Move the lease of rows still to send from `from` to `to`; those whose lease was still `from` are this sender's to send. */
   async function stillHeld<T extends { row: Claimed }>(workspaceId: string, campaignId: string, slice: readonly T[], from: Date, to: Date): Promise<T[]> {
     const { rows } = await sql<{ profile_id: string }>`
       update campaign_sends set lease_until = ${to}
@@ -568,13 +568,20 @@ export function createSender(deps: SenderDeps, options: SenderOptions = {}): Sen
       // Recorded a slice at a time: a sender killed mid-round has sent at most one slice per round it was running
       // that it did not record, and only those go out again (with their idempotency keys) after the lease.
       let lease = leaseUntil;
-      for (let i = 0; i < prepared.deliveries.length; i += RECORD_EVERY) {
-        // Each slice renews the lease of the rows it still holds, so a slow destination never lets another sender
-        // take rows this one is about to send; a row whose lease was taken over is left to its new holder.
-        // On the round's clock (`now` plus time elapsed), the one claims compare leases with.
-        const renewed = new Date(now.getTime() + (performance.now() - started) + leaseMs);
-        const slice = await stillHeld(first.workspace_id, first.campaign_id, prepared.deliveries.slice(i, i + RECORD_EVERY), lease, renewed);
-        lease = renewed;
+      let leasedAt = started;
+      let pending = prepared.deliveries;
+      while (pending.length > 0) {
+        // Once half the lease has gone by, the rows still to send get a fresh one (on the round's clock: `now` plus
+        // time elapsed), so a slow destination never lets another sender take rows this one is about to send. Rows
+        // whose lease another sender took over meanwhile are left to it.
+        if (performance.now() - leasedAt > leaseMs / 2) {
+          const renewed = new Date(now.getTime() + (performance.now() - started) + leaseMs);
+          pending = await stillHeld(first.workspace_id, first.campaign_id, pending, lease, renewed);
+          lease = renewed;
+          leasedAt = performance.now();
+        }
+        const slice = pending.slice(0, RECORD_EVERY);
+        pending = pending.slice(RECORD_EVERY);
         if (slice.length > 0) await record(first.workspace_id, first.campaign_id, await deliver(plan, slice, now), lease, now, outcome);
       }
     }

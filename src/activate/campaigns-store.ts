@@ -4,21 +4,11 @@ import { CONSENT_PURPOSES, isConsentPurpose, type ConsentPurpose } from '../priv
 import type { CampaignTable, Schema } from '../storage/schema.js';
 import { CHANNELS, type Channel } from './adapter.js';
 import { CHANNEL_PURPOSE, type Campaign, type CampaignStatus, type FrequencyCap, type MessageTemplate, type QuietHours, type Schedule } from './campaign.js';
+import { ActivationError, refuse, type Issue } from './activation-error.js';
 import { validateQuietHours } from './quiet-hours.js';
 import { validateTemplate } from './template.js';
 import { startTriggerCursor } from './journeys.js';
 import { validateSchedule } from './trigger-match.js';
-
-/** A refusal the API turns into 400/404/409, naming the field. */
-export class CampaignError extends Error {
-  constructor(
-    readonly kind: 'invalid' | 'not_found' | 'conflict',
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /** What a caller gives to create or change a campaign. */
 export interface CampaignInput {
@@ -37,11 +27,6 @@ export interface CampaignInput {
   costPerMessage?: number;
   fixedCost?: number;
   currency?: string;
-}
-
-export interface Issue {
-  field: string;
-  message: string;
 }
 
 /** The checks that need no database: shapes, ranges, template placeholders, schedule. */
@@ -97,9 +82,8 @@ async function referenceIssues(db: Kysely<Schema>, workspaceId: string, input: C
   return issues;
 }
 
-function refuse(issues: Issue[]): void {
-  const first = issues[0];
-  if (first) throw new CampaignError('invalid', first.field, issues.map((i) => `${i.field}: ${i.message}`).join('; '));
+function refuseAny(issues: readonly Issue[]): void {
+  if (issues.length > 0) refuse(issues);
 }
 
 export function campaignOf(row: Selectable<CampaignTable>): Campaign {
@@ -151,30 +135,15 @@ function columnsOf(input: CampaignInput) {
 }
 
 function inputOf(c: Campaign): CampaignInput {
-  return {
-    name: c.name,
-    channel: c.channel,
-    purpose: c.purpose,
-    segmentId: c.segmentId,
-    destinationId: c.destinationId,
-    controlPercent: c.controlPercent,
-    template: c.template,
-    couponPoolId: c.couponPoolId,
-    schedule: c.schedule,
-    frequencyCap: c.frequencyCap,
-    quietHours: c.quietHours,
-    attributionDays: c.attributionDays,
-    costPerMessage: c.costPerMessage,
-    fixedCost: c.fixedCost,
-    currency: c.currency,
-  };
+  const { id: _id, workspaceId: _ws, status: _status, nextRunAt: _next, lastRunAt: _last, createdBy: _by, createdAt: _created, updatedAt: _updated, ...input } = c;
+  return input;
 }
 
 const isNameClash = (error: unknown) => error instanceof Error && /campaigns_name|duplicate key/.test(error.message);
 
 export async function createCampaign(db: Kysely<Schema>, workspaceId: string, input: CampaignInput, actor: string | null, now = new Date()): Promise<Campaign> {
-  refuse(campaignIssues(input));
-  refuse(await referenceIssues(db, workspaceId, input));
+  refuseAny(campaignIssues(input));
+  refuseAny(await referenceIssues(db, workspaceId, input));
   try {
     const row = await db
       .insertInto('campaigns')
@@ -183,7 +152,7 @@ export async function createCampaign(db: Kysely<Schema>, workspaceId: string, in
       .executeTakeFirstOrThrow();
     return campaignOf(row);
   } catch (error) {
-    if (isNameClash(error)) throw new CampaignError('conflict', 'name', `a campaign named ${input.name.trim()} exists already`);
+    if (isNameClash(error)) throw new ActivationError('conflict', 'name', `a campaign named ${input.name.trim()} exists already`);
     throw error;
   }
 }
@@ -195,7 +164,7 @@ export async function getCampaign(db: Kysely<Schema>, workspaceId: string, id: s
 
 async function mustGet(db: Kysely<Schema>, workspaceId: string, id: string): Promise<Campaign> {
   const campaign = await getCampaign(db, workspaceId, id);
-  if (!campaign) throw new CampaignError('not_found', 'id', `no campaign ${id}`);
+  if (!campaign) throw new ActivationError('not_found', 'id', `no campaign ${id}`);
   return campaign;
 }
 
@@ -209,16 +178,16 @@ export async function listCampaigns(db: Kysely<Schema>, workspaceId: string, opt
 /** Change a draft or paused campaign: a running one would send some people one version and others another. */
 export async function updateCampaign(db: Kysely<Schema>, workspaceId: string, id: string, patch: Partial<CampaignInput>, now = new Date()): Promise<Campaign> {
   const current = await mustGet(db, workspaceId, id);
-  if (current.status !== 'draft' && current.status !== 'paused') throw new CampaignError('conflict', 'status', `a campaign that is ${current.status} cannot be changed; pause it first`);
+  if (current.status !== 'draft' && current.status !== 'paused') throw new ActivationError('conflict', 'status', `a campaign that is ${current.status} cannot be changed; pause it first`);
   const input: CampaignInput = { ...inputOf(current), ...patch };
   if (patch.channel && patch.purpose === undefined) delete input.purpose;
-  refuse(campaignIssues(input));
-  refuse(await referenceIssues(db, workspaceId, input));
+  refuseAny(campaignIssues(input));
+  refuseAny(await referenceIssues(db, workspaceId, input));
   try {
     const row = await db.updateTable('campaigns').set({ ...columnsOf(input), updated_at: now }).where('workspace_id', '=', workspaceId).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
     return campaignOf(row);
   } catch (error) {
-    if (isNameClash(error)) throw new CampaignError('conflict', 'name', `a campaign named ${input.name.trim()} exists already`);
+    if (isNameClash(error)) throw new ActivationError('conflict', 'name', `a campaign named ${input.name.trim()} exists already`);
     throw error;
   }
 }
@@ -226,7 +195,7 @@ export async function updateCampaign(db: Kysely<Schema>, workspaceId: string, id
 /** Only a draft goes for good; anything that sent is archived, so its report and history stay. */
 export async function deleteCampaign(db: Kysely<Schema>, workspaceId: string, id: string): Promise<void> {
   const current = await mustGet(db, workspaceId, id);
-  if (current.status !== 'draft') throw new CampaignError('conflict', 'status', `a campaign that is ${current.status} cannot be deleted; archive it instead`);
+  if (current.status !== 'draft') throw new ActivationError('conflict', 'status', `a campaign that is ${current.status} cannot be deleted; archive it instead`);
   await db.deleteFrom('campaigns').where('workspace_id', '=', workspaceId).where('id', '=', id).execute();
 }
 
@@ -237,10 +206,10 @@ export async function deleteCampaign(db: Kysely<Schema>, workspaceId: string, id
  */
 export async function launchCampaign(db: Kysely<Schema>, workspaceId: string, id: string, now = new Date()): Promise<Campaign> {
   const current = await mustGet(db, workspaceId, id);
-  if (current.status !== 'draft' && current.status !== 'paused') throw new CampaignError('conflict', 'status', `a campaign that is ${current.status} cannot be launched`);
+  if (current.status !== 'draft' && current.status !== 'paused') throw new ActivationError('conflict', 'status', `a campaign that is ${current.status} cannot be launched`);
   const input = inputOf(current);
-  refuse(campaignIssues(input));
-  refuse(await referenceIssues(db, workspaceId, input));
+  refuseAny(campaignIssues(input));
+  refuseAny(await referenceIssues(db, workspaceId, input));
   const schedule = current.schedule;
   // A paused campaign that already took its audience keeps its place: resuming sends what was queued.
   let next: Date | null = current.nextRunAt;
@@ -253,7 +222,7 @@ export async function launchCampaign(db: Kysely<Schema>, workspaceId: string, id
 
 export async function pauseCampaign(db: Kysely<Schema>, workspaceId: string, id: string, now = new Date()): Promise<Campaign> {
   const current = await mustGet(db, workspaceId, id);
-  if (current.status !== 'active') throw new CampaignError('conflict', 'status', `only an active campaign can be paused; this one is ${current.status}`);
+  if (current.status !== 'active') throw new ActivationError('conflict', 'status', `only an active campaign can be paused; this one is ${current.status}`);
   const row = await db.updateTable('campaigns').set({ status: 'paused', updated_at: now }).where('workspace_id', '=', workspaceId).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
   return campaignOf(row);
 }
@@ -262,7 +231,7 @@ export async function pauseCampaign(db: Kysely<Schema>, workspaceId: string, id:
 export async function stopCampaign(db: Kysely<Schema>, workspaceId: string, id: string, now = new Date()): Promise<Campaign> {
   return db.transaction().execute(async (tx) => {
     const current = await mustGet(tx, workspaceId, id);
-    if (current.status !== 'active' && current.status !== 'paused') throw new CampaignError('conflict', 'status', `a campaign that is ${current.status} cannot be stopped`);
+    if (current.status !== 'active' && current.status !== 'paused') throw new ActivationError('conflict', 'status', `a campaign that is ${current.status} cannot be stopped`);
     await tx
       .updateTable('campaign_sends')
       .set({ status: 'skipped', reason: 'campaign_stopped', lease_until: null })
@@ -277,7 +246,7 @@ export async function stopCampaign(db: Kysely<Schema>, workspaceId: string, id: 
 
 export async function archiveCampaign(db: Kysely<Schema>, workspaceId: string, id: string, now = new Date()): Promise<Campaign> {
   const current = await mustGet(db, workspaceId, id);
-  if (current.status !== 'done' && current.status !== 'draft') throw new CampaignError('conflict', 'status', `stop the campaign before archiving it (it is ${current.status})`);
+  if (current.status !== 'done' && current.status !== 'draft') throw new ActivationError('conflict', 'status', `stop the campaign before archiving it (it is ${current.status})`);
   const row = await db.updateTable('campaigns').set({ status: 'archived', updated_at: now }).where('workspace_id', '=', workspaceId).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
   return campaignOf(row);
 }

@@ -1,22 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { ActivationError } from './activation-error.js';
 import { sql, type Kysely } from 'kysely';
 import type { Schema } from '../storage/schema.js';
-
-/**
- * Coupon pools: codes uploaded or generated ahead, handed out one per person
- * per pool. A code is free while `issued_at` is null; once issued it is never
- * issued again, not even after its holder is erased.
- */
-
-export class CouponError extends Error {
-  constructor(
-    readonly kind: 'invalid' | 'not_found' | 'conflict',
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface CouponPool {
   id: string;
@@ -81,7 +66,7 @@ export async function getPool(db: Kysely<Schema>, workspaceId: string, poolId: s
 
 export async function createPool(db: Kysely<Schema>, workspaceId: string, name: string, actor: string | null): Promise<CouponPool> {
   const trimmed = name.trim();
-  if (trimmed === '' || trimmed.length > 200) throw new CouponError('invalid', 'name', 'name must be 1 to 200 characters');
+  if (trimmed === '' || trimmed.length > 200) throw new ActivationError('invalid', 'name', 'name must be 1 to 200 characters');
   const id = randomUUID();
   const row = await db
     .insertInto('coupon_pools')
@@ -90,13 +75,13 @@ export async function createPool(db: Kysely<Schema>, workspaceId: string, name: 
     .onConflict((oc) => oc.expression(sql`workspace_id, lower(name)`).doNothing())
     .returning(['id', 'created_at'])
     .executeTakeFirst();
-  if (!row) throw new CouponError('conflict', 'name', `a coupon pool named ${trimmed} already exists`);
+  if (!row) throw new ActivationError('conflict', 'name', `a coupon pool named ${trimmed} already exists`);
   return { id, name: trimmed, createdBy: actor, createdAt: row.created_at, total: 0, free: 0, issued: 0 };
 }
 
 async function requirePool(db: Kysely<Schema>, workspaceId: string, poolId: string): Promise<void> {
   const row = await db.selectFrom('coupon_pools').select('id').where('workspace_id', '=', workspaceId).where('id', '=', poolId).executeTakeFirst();
-  if (!row) throw new CouponError('not_found', 'id', `no coupon pool ${poolId}`);
+  if (!row) throw new ActivationError('not_found', 'id', `no coupon pool ${poolId}`);
 }
 
 /**
@@ -129,7 +114,7 @@ function reasonAgainst(code: unknown): string | null {
 
 /** Upload codes into a pool: bad ones are listed by index and the rest are kept; codes the pool has already are counted, not added twice. */
 export async function addCodes(db: Kysely<Schema>, workspaceId: string, poolId: string, codes: readonly string[]): Promise<AddCodesResult> {
-  if (codes.length > MAX_CODES_PER_CALL) throw new CouponError('invalid', 'codes', `${codes.length} codes; send at most ${MAX_CODES_PER_CALL} per request`);
+  if (codes.length > MAX_CODES_PER_CALL) throw new ActivationError('invalid', 'codes', `${codes.length} codes; send at most ${MAX_CODES_PER_CALL} per request`);
   await requirePool(db, workspaceId, poolId);
   const invalid: AddCodesResult['invalid'] = [];
   const valid: string[] = [];
@@ -162,8 +147,8 @@ function randomCode(prefix: string, bytes: Buffer, at: number): string {
 /** Make `count` new random codes in a pool; a collision with a code already there is replaced, so exactly `count` are added. */
 export async function generateCodes(db: Kysely<Schema>, workspaceId: string, poolId: string, options: { count: number; prefix?: string }): Promise<{ added: number }> {
   const { count, prefix = '' } = options;
-  if (!Number.isInteger(count) || count < 1 || count > MAX_CODES_PER_CALL) throw new CouponError('invalid', 'generate.count', `generate.count must be a whole number from 1 to ${MAX_CODES_PER_CALL}`);
-  if (prefix !== '' && (prefix.length > MAX_PREFIX_LENGTH || !PRINTABLE.test(prefix))) throw new CouponError('invalid', 'generate.prefix', `generate.prefix must be up to ${MAX_PREFIX_LENGTH} printable characters without spaces`);
+  if (!Number.isInteger(count) || count < 1 || count > MAX_CODES_PER_CALL) throw new ActivationError('invalid', 'generate.count', `generate.count must be a whole number from 1 to ${MAX_CODES_PER_CALL}`);
+  if (prefix !== '' && (prefix.length > MAX_PREFIX_LENGTH || !PRINTABLE.test(prefix))) throw new ActivationError('invalid', 'generate.prefix', `generate.prefix must be up to ${MAX_PREFIX_LENGTH} printable characters without spaces`);
   await requirePool(db, workspaceId, poolId);
   let added = 0;
   // Collisions at 60 bits are all but impossible; the bound only keeps a broken random source from looping forever.

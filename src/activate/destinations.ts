@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Keyring } from '../privacy/crypto.js';
+import { ActivationError, refuse, type Issue } from './activation-error.js';
 import type { DestinationTable, Schema } from '../storage/schema.js';
 import { DESTINATION_KINDS, type DestinationAdapter, type DestinationKind } from './adapter.js';
 import { openAdapter } from './adapters/open.js';
@@ -54,30 +55,6 @@ export type Destination = DestinationSpec & {
   updatedAt: Date;
 };
 
-export interface DestinationIssue {
-  field: string;
-  message: string;
-}
-
-/** A refusal the API turns into 400, 404 or 409, naming the field. */
-export class ActivationError extends Error {
-  constructor(
-    readonly kind: 'invalid' | 'not_found' | 'conflict',
-    readonly field: string,
-    message: string,
-    readonly issues: readonly DestinationIssue[] = [],
-  ) {
-    super(message);
-  }
-}
-
-/** Throw the first issue, carrying all of them. */
-export function refuse(issues: readonly DestinationIssue[]): never {
-  const first = issues[0]!;
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more, listed in issues)` : '';
-  throw new ActivationError('invalid', first.field, `${first.message}${more}`, issues);
-}
-
 export const WEBHOOK_LIMITS = {
   batchSize: { min: 1, max: 1000, default: 1 },
   concurrency: { min: 1, max: 256, default: 32 },
@@ -90,7 +67,7 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
 const SUBJECT = /^[^\s.*>]+(\.[^\s.*>]+)*$/;
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function integerIn(value: unknown, field: string, limits: { min: number; max: number; default: number }, issues: DestinationIssue[]): number {
+function integerIn(value: unknown, field: string, limits: { min: number; max: number; default: number }, issues: Issue[]): number {
   if (value === undefined) return limits.default;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < limits.min || value > limits.max) {
     issues.push({ field, message: `${field} must be a whole number from ${limits.min} to ${limits.max}` });
@@ -99,7 +76,7 @@ function integerIn(value: unknown, field: string, limits: { min: number; max: nu
   return value;
 }
 
-function webhookConfig(raw: Record<string, unknown>, issues: DestinationIssue[]): WebhookConfig {
+function webhookConfig(raw: Record<string, unknown>, issues: Issue[]): WebhookConfig {
   const url = raw.url;
   if (typeof url !== 'string' || url.trim() === '') {
     issues.push({ field: 'config.url', message: 'config.url is required: the http:// or https:// address to POST to' });
@@ -148,7 +125,7 @@ export function directoryProblem(directory: string): string | null {
   return null;
 }
 
-function fileConfig(raw: Record<string, unknown>, issues: DestinationIssue[]): FileConfig {
+function fileConfig(raw: Record<string, unknown>, issues: Issue[]): FileConfig {
   const directory = raw.directory;
   if (typeof directory !== 'string') {
     issues.push({ field: 'config.directory', message: 'config.directory is required: a folder relative to the activation directory' });
@@ -159,7 +136,7 @@ function fileConfig(raw: Record<string, unknown>, issues: DestinationIssue[]): F
   return { directory: directory.trim() };
 }
 
-function natsConfig(raw: Record<string, unknown>, issues: DestinationIssue[]): NatsConfig {
+function natsConfig(raw: Record<string, unknown>, issues: Issue[]): NatsConfig {
   const servers = raw.servers;
   if (typeof servers !== 'string' || servers.trim() === '') {
     issues.push({ field: 'config.servers', message: 'config.servers is required: nats://host:4222 (several separated by commas)' });
@@ -193,8 +170,8 @@ const KNOWN_CONFIG: Record<DestinationKind, readonly string[]> = {
  * Check a destination's name, kind and config; fill the config's defaults.
  * Pure: the name's uniqueness is the store's to check.
  */
-export function validateDestination(input: { name?: unknown; kind?: unknown; config?: unknown }): { ok: true; value: DestinationSpec & { name: string } } | { ok: false; issues: DestinationIssue[] } {
-  const issues: DestinationIssue[] = [];
+export function validateDestination(input: { name?: unknown; kind?: unknown; config?: unknown }): { ok: true; value: DestinationSpec & { name: string } } | { ok: false; issues: Issue[] } {
+  const issues: Issue[] = [];
   const name = typeof input.name === 'string' ? input.name.trim() : '';
   if (name === '' || name.length > 200) issues.push({ field: 'name', message: 'name is required: 1 to 200 characters' });
   const kind = input.kind;

@@ -6,7 +6,8 @@ import type { Schema, SegmentSyncTable } from '../storage/schema.js';
 import type { DestinationAdapter, MembershipEvent } from './adapter.js';
 import { exportsMembers } from './adapters/open.js';
 import type { ExportRows } from './adapters/file.js';
-import { ActivationError, openDestination, refuse, type DestinationIssue } from './destinations.js';
+import { ActivationError, refuse, type Issue } from './activation-error.js';
+import { openDestination } from './destinations.js';
 
 /*
  * Segment syncs keep a destination told who is in a segment. Realtime: every
@@ -92,10 +93,10 @@ function toSync(row: Selectable<SegmentSyncTable>): SegmentSync {
 }
 
 /** Why `fields` cannot be exported, one issue per bad entry. Pure. */
-export function fieldIssues(fields: unknown): DestinationIssue[] {
+export function fieldIssues(fields: unknown): Issue[] {
   if (!Array.isArray(fields)) return [{ field: 'fields', message: 'fields must be a list of trait names' }];
   if (fields.length > MAX_FIELDS) return [{ field: 'fields', message: `fields lists more than ${MAX_FIELDS} traits` }];
-  const issues: DestinationIssue[] = [];
+  const issues: Issue[] = [];
   const seen = new Set<string>();
   fields.forEach((f, i) => {
     const field = `fields[${i}]`;
@@ -110,8 +111,8 @@ export function fieldIssues(fields: unknown): DestinationIssue[] {
 }
 
 /** Check a sync's shape (pure); whether its segment and destination exist is checked against the database. */
-export function syncShapeIssues(input: { mode?: unknown; format?: unknown; fields?: unknown; everyHours?: unknown }): DestinationIssue[] {
-  const issues: DestinationIssue[] = [];
+export function syncShapeIssues(input: { mode?: unknown; format?: unknown; fields?: unknown; everyHours?: unknown }): Issue[] {
+  const issues: Issue[] = [];
   if (input.mode === 'realtime') {
     if (input.format !== undefined && input.format !== null) issues.push({ field: 'format', message: 'format is for scheduled syncs: a realtime sync pushes JSON events' });
     if (input.everyHours !== undefined && input.everyHours !== null) issues.push({ field: 'everyHours', message: 'everyHours is for scheduled syncs: a realtime sync pushes changes as they happen' });
@@ -129,8 +130,8 @@ export function syncShapeIssues(input: { mode?: unknown; format?: unknown; field
   return issues;
 }
 
-async function refsIssues(db: Kysely<Schema>, workspaceId: string, mode: unknown, segmentId: unknown, destinationId: unknown): Promise<DestinationIssue[]> {
-  const issues: DestinationIssue[] = [];
+async function refsIssues(db: Kysely<Schema>, workspaceId: string, mode: unknown, segmentId: unknown, destinationId: unknown): Promise<Issue[]> {
+  const issues: Issue[] = [];
   if (typeof segmentId !== 'string' || segmentId === '') {
     issues.push({ field: 'segmentId', message: 'segmentId is required' });
   } else {
@@ -213,7 +214,7 @@ async function existing(db: Kysely<Schema>, workspaceId: string, id: string): Pr
  */
 export async function updateSegmentSync(db: Kysely<Schema>, workspaceId: string, id: string, patch: SyncInput): Promise<SegmentSync> {
   const current = await existing(db, workspaceId, id);
-  const issues: DestinationIssue[] = [];
+  const issues: Issue[] = [];
   for (const fixed of ['segmentId', 'destinationId', 'mode'] as const) {
     const given = patch[fixed];
     const stored = current[fixed];

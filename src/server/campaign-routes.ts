@@ -6,7 +6,6 @@ import { CHANNELS } from '../activate/adapter.js';
 import { CAMPAIGN_STATUSES, type Campaign, type CampaignStatus } from '../activate/campaign.js';
 import {
   archiveCampaign,
-  CampaignError,
   createCampaign,
   deleteCampaign,
   getCampaign,
@@ -27,7 +26,8 @@ import { maskFields } from '../privacy/mask.js';
 import type { Database } from '../storage/database.js';
 import { liveProfileId, mergedProfileIds } from '../storage/live-profile.js';
 import { auditCall } from './audit-routes.js';
-import { ApiError } from './errors.js';
+import { ActivationError } from '../activate/activation-error.js';
+import { ApiError, refusalGuard } from './errors.js';
 
 const errors = { '4xx': { $ref: 'Error#' } };
 const security = [{ bearer: [] }];
@@ -151,48 +151,11 @@ export interface CampaignRoutesDeps {
   keyring: Keyring;
 }
 
-function asApiError(error: unknown): never {
-  if (error instanceof CampaignError) {
-    const code = error.kind === 'invalid' ? 'CUSTODIAN_INVALID_FIELD' : error.kind === 'not_found' ? 'CUSTODIAN_NOT_FOUND' : 'CUSTODIAN_CONFLICT';
-    throw new ApiError(code, error.message, error.field);
-  }
-  throw error;
-}
-
-async function guarded<T>(work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (error) {
-    return asApiError(error);
-  }
-}
+const guarded = refusalGuard(ActivationError);
 
 function bodyOf(c: Campaign, sends: Record<string, number> = {}) {
-  return {
-    id: c.id,
-    name: c.name,
-    status: c.status,
-    channel: c.channel,
-    purpose: c.purpose,
-    segmentId: c.segmentId,
-    destinationId: c.destinationId,
-    controlPercent: c.controlPercent,
-    template: c.template,
-    couponPoolId: c.couponPoolId,
-    schedule: c.schedule,
-    frequencyCap: c.frequencyCap,
-    quietHours: c.quietHours,
-    attributionDays: c.attributionDays,
-    costPerMessage: c.costPerMessage,
-    fixedCost: c.fixedCost,
-    currency: c.currency,
-    nextRunAt: c.nextRunAt?.toISOString() ?? null,
-    lastRunAt: c.lastRunAt?.toISOString() ?? null,
-    sends,
-    createdBy: c.createdBy,
-    createdAt: c.createdAt.toISOString(),
-    updatedAt: c.updatedAt.toISOString(),
-  };
+  const { workspaceId: _ws, nextRunAt, lastRunAt, createdAt, updatedAt, ...rest } = c;
+  return { ...rest, nextRunAt: nextRunAt?.toISOString() ?? null, lastRunAt: lastRunAt?.toISOString() ?? null, sends, createdAt: createdAt.toISOString(), updatedAt: updatedAt.toISOString() };
 }
 
 export const campaignRoutes: FastifyPluginAsync<CampaignRoutesDeps> = async (app, { database, keyring }) => {

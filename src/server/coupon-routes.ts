@@ -1,9 +1,10 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { addCodes, CouponError, createPool, generateCodes, getPool, listPools, MAX_CODES_PER_CALL, MAX_PREFIX_LENGTH, type AddCodesResult } from '../activate/coupons.js';
+import { addCodes, createPool, generateCodes, getPool, listPools, MAX_CODES_PER_CALL, MAX_PREFIX_LENGTH, type AddCodesResult } from '../activate/coupons.js';
 import type { Database } from '../storage/database.js';
 import { auditCall } from './audit-routes.js';
-import { ApiError } from './errors.js';
+import { ActivationError } from '../activate/activation-error.js';
+import { ApiError, refusalGuard } from './errors.js';
 
 const errors = { '4xx': { $ref: 'Error#' } };
 const security = [{ bearer: [] }];
@@ -50,17 +51,7 @@ export interface CouponRoutesDeps {
   database: Database;
 }
 
-async function guarded<T>(work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (error) {
-    if (error instanceof CouponError) {
-      const code = error.kind === 'invalid' ? 'CUSTODIAN_INVALID_FIELD' : error.kind === 'not_found' ? 'CUSTODIAN_NOT_FOUND' : 'CUSTODIAN_CONFLICT';
-      throw new ApiError(code, error.message, error.field);
-    }
-    throw error;
-  }
-}
+const guarded = refusalGuard(ActivationError);
 
 /** Coupon pools: create them, fill them with uploaded or generated codes, and watch how many are left. */
 export const couponRoutes: FastifyPluginAsync<CouponRoutesDeps> = async (app, { database }) => {

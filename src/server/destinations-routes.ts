@@ -4,7 +4,6 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { DESTINATION_KINDS, type DeliveryResult, type OutgoingMessage } from '../activate/adapter.js';
 import {
-  ActivationError,
   createDestination,
   deleteDestination,
   getDestination,
@@ -19,7 +18,8 @@ import { createSegmentSync, deleteSegmentSync, getSegmentSync, listSegmentSyncs,
 import type { Keyring } from '../privacy/crypto.js';
 import type { Database } from '../storage/database.js';
 import { auditCall } from './audit-routes.js';
-import { ApiError } from './errors.js';
+import { ActivationError } from '../activate/activation-error.js';
+import { ApiError, refusalGuard } from './errors.js';
 
 const errors = { '4xx': { $ref: 'Error#' } };
 const security = [{ bearer: [] }];
@@ -84,21 +84,7 @@ export interface DestinationsRoutesDeps {
   activationDir: string;
 }
 
-function asApiError(error: unknown): never {
-  if (error instanceof ActivationError) {
-    const code = error.kind === 'invalid' ? 'CUSTODIAN_INVALID_FIELD' : error.kind === 'not_found' ? 'CUSTODIAN_NOT_FOUND' : 'CUSTODIAN_CONFLICT';
-    throw new ApiError(code, error.message, error.field, error.issues.length > 1 ? { issues: error.issues } : undefined);
-  }
-  throw error;
-}
-
-async function guarded<T>(work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (error) {
-    return asApiError(error);
-  }
-}
+const guarded = refusalGuard(ActivationError);
 
 function destinationView(d: Destination, secret: string | null = null) {
   return {

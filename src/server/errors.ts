@@ -54,6 +54,27 @@ export class ApiError extends Error {
   }
 }
 
+/** A store's refusal (SegmentError, ActivationError): invalid input, a missing thing, or a clash with the current state. */
+interface Refusal extends Error {
+  kind: 'invalid' | 'not_found' | 'conflict';
+  field: string;
+  issues: readonly unknown[];
+}
+
+const REFUSAL_CODES = { invalid: 'CUSTODIAN_INVALID_FIELD', not_found: 'CUSTODIAN_NOT_FOUND', conflict: 'CUSTODIAN_CONFLICT' } as const satisfies Record<Refusal['kind'], ErrorCode>;
+
+/** `guarded(work)` for a store whose refusals are `refusal`s: each is answered as the ApiError it stands for, with all its issues when there are several. */
+export function refusalGuard(refusal: abstract new (...args: never[]) => Refusal): <T>(work: Promise<T>) => Promise<T> {
+  return async (work) => {
+    try {
+      return await work;
+    } catch (error) {
+      if (error instanceof refusal) throw new ApiError(REFUSAL_CODES[error.kind], error.message, error.field, error.issues.length > 1 ? { issues: error.issues } : undefined);
+      throw error;
+    }
+  };
+}
+
 export interface ErrorBody {
   success: false;
   code: ErrorCode;

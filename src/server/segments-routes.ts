@@ -10,7 +10,7 @@ import { TagDefinitionSchema, type TagDefinition } from '../segments/tag-definit
 import type { Database } from '../storage/database.js';
 import { can } from '../privacy/access.js';
 import { auditCall } from './audit-routes.js';
-import { ApiError } from './errors.js';
+import { ApiError, refusalGuard } from './errors.js';
 
 const errors = { '4xx': { $ref: 'Error#' } };
 const security = [{ bearer: [] }];
@@ -73,21 +73,7 @@ export interface SegmentsRoutesDeps {
   profiles: ProfileStore;
 }
 
-function asApiError(error: unknown): never {
-  if (error instanceof SegmentError) {
-    const code = error.kind === 'invalid' ? 'CUSTODIAN_INVALID_FIELD' : error.kind === 'not_found' ? 'CUSTODIAN_NOT_FOUND' : 'CUSTODIAN_CONFLICT';
-    throw new ApiError(code, error.message, error.field, error.issues.length > 1 ? { issues: error.issues } : undefined);
-  }
-  throw error;
-}
-
-async function guarded<T>(work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (error) {
-    return asApiError(error);
-  }
-}
+const guarded = refusalGuard(SegmentError);
 
 function textOf(rule: Rule, segmentNames: ReadonlyMap<string, string>) {
   return { en: describeRule(rule, 'en', { segmentNames }), 'zh-CN': describeRule(rule, 'zh-CN', { segmentNames }) };

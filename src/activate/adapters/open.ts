@@ -1,5 +1,6 @@
 import type { DestinationAdapter, DestinationKind } from '../adapter.js';
-import { ActivationError, workspaceDir, type Destination, type OpenOptions } from '../destinations.js';
+import { ActivationError } from '../activation-error.js';
+import { workspaceDir, type Destination, type OpenOptions } from '../destinations.js';
 import { openFileAdapter } from './file.js';
 import { openNatsAdapter } from './nats.js';
 import { openWebhookAdapter } from './webhook.js';
